@@ -2,7 +2,6 @@
 // Each bundle is self-contained so the packaged extension needs no node_modules at run time.
 import { build } from 'esbuild';
 
-const watch = process.argv.includes('--watch');
 const common = {
   bundle: true,
   platform: 'node',
@@ -19,4 +18,3 @@ const entries = [
 ];
 
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
-if (watch) console.log('watch mode is not supported; rerun npm run build');
