@@ -1,0 +1,59 @@
+/**
+ * The extension host side of Ocular: starts the language server and wires the commands.
+ *
+ * Everything that understands `.ocular` files lives in the server; this module only connects
+ * VS Code to it and turns custom protocol answers into editor UI.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { ModelSummaryRequest } from '../../protocol/protocol';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Ocular');
+  context.subscriptions.push(output);
+
+  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.stdio },
+    debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ language: 'ocular' }],
+    outputChannel: output,
+    synchronize: { configurationSection: 'ocular' },
+  };
+  client = new LanguageClient('ocular', 'Ocular Language Server', serverOptions, clientOptions);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('ocular.showModelSummary', () => showModelSummary(output)),
+    vscode.commands.registerCommand('ocular.restartServer', () => client?.restart()),
+  );
+  await client.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}
+
+/** Prints the model under the cursor as a layer table into the Ocular output channel. */
+async function showModelSummary(output: vscode.OutputChannel): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || !editor || editor.document.languageId !== 'ocular') {
+    void vscode.window.showInformationMessage('Open an .ocular file to see its model summary.');
+    return;
+  }
+  const summary = await client.sendRequest(ModelSummaryRequest, {
+    uri: editor.document.uri.toString(),
+    line: editor.selection.active.line,
+  });
+  if (!summary) {
+    void vscode.window.showWarningMessage('No model in this file can be summarised yet: fix the errors shown in the Problems panel.');
+    return;
+  }
+  output.appendLine(summary.text);
+  output.show(true);
+}
