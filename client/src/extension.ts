@@ -12,7 +12,7 @@ import { ModelSummaryRequest } from '../../protocol/protocol';
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const output = vscode.window.createOutputChannel('Ocular');
+  const output = vscode.window.createOutputChannel('Ocular', { log: true });
   context.subscriptions.push(output);
 
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));

@@ -1,0 +1,82 @@
+/**
+ * Checks every statement's name and argument layout against the catalog, once per statement,
+ * whatever its values: unknown layers and settings (with "did you mean"), unknown parameters,
+ * too many unnamed values, missing ones, misplaced bodies.
+ */
+import { LAYER_SPECS, statementsFor, type BodyKind, type StatementSpec } from '../catalog';
+import { closest } from '../names';
+import type { Body, Section, SectionKind, Statement } from '../syntax/ast';
+import { checkStructure } from './bind';
+import type { DiagnosticSink } from './report';
+import type { SymbolTable } from './symbols';
+
+export function checkSections(sections: readonly Section[], symbols: SymbolTable, sink: DiagnosticSink): void {
+  for (const section of sections) {
+    checkBody(section.body, section.kind, section.kind, symbols, sink);
+  }
+}
+
+const CONTAINER_WORDS: Record<SectionKind | BodyKind, string> = {
+  model: 'layer',
+  block: 'layer',
+  layers: 'layer',
+  dataset: 'dataset setting',
+  augment: 'augmentation',
+  train: 'training setting',
+};
+
+function checkBody(body: Body, container: SectionKind | BodyKind, section: SectionKind, symbols: SymbolTable, sink: DiagnosticSink): void {
+  const specs = statementsFor(container);
+  const layers = container === 'model' || container === 'block' || container === 'layers';
+  const seen = new Map<string, Statement>();
+  for (const statement of body.statements) {
+    const name = statement.head.text;
+    const spec = specs.get(name);
+    const block = layers && !spec ? symbols.blocks.get(name) : undefined;
+    if (block) {
+      checkStructure(blockSpec(block), statement, sink, `block '${name}'`);
+      continue;
+    }
+    if (!spec) {
+      reportUnknown(statement, specs, container, layers ? [...symbols.blocks.keys()] : [], sink);
+      continue;
+    }
+    if (name === 'input' && (section !== 'model' || container !== 'model')) {
+      sink.report('error', 'misplaced-input', statement.head.span, "'input' belongs at the top of a model, not inside a block or a residual.");
+      continue;
+    }
+    checkStructure(spec, statement, sink);
+    if (!layers) {
+      const earlier = seen.get(name);
+      if (earlier && name !== 'augment') sink.report('error', 'duplicate-setting', statement.head.span, `'${name}' is already set above; keep one.`, { related: [{ span: earlier.span, message: 'Set here first.' }] });
+      seen.set(name, statement);
+    }
+    if (statement.body && spec.body) checkBody(statement.body, spec.body, section, symbols, sink);
+  }
+}
+
+function reportUnknown(statement: Statement, specs: ReadonlyMap<string, StatementSpec>, container: SectionKind | BodyKind, blocks: readonly string[], sink: DiagnosticSink): void {
+  const name = statement.head.text;
+  const candidates = [...specs.keys(), ...blocks];
+  const suggestion = closest(name, candidates);
+  const word = CONTAINER_WORDS[container];
+  // A layer written in a dataset section, or a setting in a model, is a misplaced line, not a typo.
+  const elsewhere = container !== 'model' && container !== 'block' && container !== 'layers' && LAYER_SPECS.has(name) ? ` '${name}' is a layer: layers go in a model or block.` : '';
+  sink.report(
+    'error',
+    `unknown-${word.replace(/ /g, '-')}`,
+    statement.head.span,
+    suggestion ? `Unknown ${word} '${name}': did you mean '${suggestion}'?` : `Unknown ${word} '${name}'.${elsewhere || ` Expected one of: ${candidates.join(', ')}.`}`,
+    suggestion ? { fixes: [{ title: `Change to '${suggestion}'`, edits: [{ span: statement.head.span, text: suggestion }] }] } : {},
+  );
+}
+
+/** A block's parameters seen as a statement spec, so calls are checked like built-in layers. */
+export function blockSpec(block: Section): StatementSpec {
+  return {
+    name: block.name!.text,
+    doc: `Block ${block.name!.text}.`,
+    positional: block.params.map((p) => p.name.text),
+    params: block.params.map((p) => ({ name: p.name.text, type: { kind: 'number' }, ...(p.default ? { default: { kind: 'number', value: 0 } } : {}), doc: p.default ? 'Has a default.' : 'Required.' })),
+  };
+}
