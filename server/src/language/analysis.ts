@@ -33,7 +33,7 @@ export function analyze(source: string): Analysis {
   const sink = new DiagnosticSink();
   for (const diagnostic of parsed.diagnostics) sink.add(diagnostic);
   const symbols = collectSymbols(parsed.file, sink);
-  checkSections(parsed.file.sections, symbols, sink);
+  checkSections(parsed.file.sections, symbols, source, sink);
 
   const datasets = [...symbols.datasets.values()].map((section) => resolveDataset(section, sink));
   const trains = symbols.trains.map((section) => resolveTrain(section, sink));

@@ -7,6 +7,7 @@ import type { Body, Section, Statement } from '../syntax/ast';
 import { formatShape, elements } from './layers';
 import type { ModelInfo } from './model';
 import type { DiagnosticSink } from './report';
+import { groupDigits } from '../numbers';
 
 const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'gelu', 'silu', 'sigmoid', 'tanh', 'softmax', 'maxpool', 'globalmaxpool']);
 /** Layers that are linear themselves, so they do not separate two linear layers. */
@@ -17,7 +18,6 @@ const LINEAR = new Set(['dense', 'conv', 'dwconv']);
 export const DOMINANCE_SHARE = 0.9;
 export const DOMINANCE_MIN_PARAMS = 5_000_000;
 
-export const groupDigits = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function lintModel(model: ModelInfo, source: string, sink: DiagnosticSink): void {
   denseDominance(model, sink);

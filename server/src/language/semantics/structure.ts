@@ -10,9 +10,9 @@ import { checkStructure } from './bind';
 import type { DiagnosticSink } from './report';
 import type { SymbolTable } from './symbols';
 
-export function checkSections(sections: readonly Section[], symbols: SymbolTable, sink: DiagnosticSink): void {
+export function checkSections(sections: readonly Section[], symbols: SymbolTable, source: string, sink: DiagnosticSink): void {
   for (const section of sections) {
-    checkBody(section.body, section.kind, section.kind, symbols, sink);
+    checkBody(section.body, section.kind, section.kind, symbols, source, sink);
   }
 }
 
@@ -25,7 +25,7 @@ const CONTAINER_WORDS: Record<SectionKind | BodyKind, string> = {
   train: 'training setting',
 };
 
-function checkBody(body: Body, container: SectionKind | BodyKind, section: SectionKind, symbols: SymbolTable, sink: DiagnosticSink): void {
+function checkBody(body: Body, container: SectionKind | BodyKind, section: SectionKind, symbols: SymbolTable, source: string, sink: DiagnosticSink): void {
   const specs = statementsFor(container);
   const layers = container === 'model' || container === 'block' || container === 'layers';
   const seen = new Map<string, Statement>();
@@ -34,7 +34,7 @@ function checkBody(body: Body, container: SectionKind | BodyKind, section: Secti
     const spec = specs.get(name);
     const block = layers && !spec ? symbols.blocks.get(name) : undefined;
     if (block) {
-      checkStructure(blockSpec(block), statement, sink, `block '${name}'`);
+      checkStructure(blockSpec(block, source), statement, sink, `block '${name}'`);
       continue;
     }
     if (!spec) {
@@ -51,7 +51,7 @@ function checkBody(body: Body, container: SectionKind | BodyKind, section: Secti
       if (earlier && name !== 'augment') sink.report('error', 'duplicate-setting', statement.head.span, `'${name}' is already set above; keep one.`, { related: [{ span: earlier.span, message: 'Set here first.' }] });
       seen.set(name, statement);
     }
-    if (statement.body && spec.body) checkBody(statement.body, spec.body, section, symbols, sink);
+    if (statement.body && spec.body) checkBody(statement.body, spec.body, section, symbols, source, sink);
   }
 }
 
@@ -71,12 +71,16 @@ function reportUnknown(statement: Statement, specs: ReadonlyMap<string, Statemen
   );
 }
 
-/** A block's parameters seen as a statement spec, so calls are checked like built-in layers. */
-export function blockSpec(block: Section): StatementSpec {
+/**
+ * A block's parameters seen as a statement spec, so calls are checked and completed like built-in
+ * layers. A default is shown as written, since it may refer to earlier parameters.
+ */
+export function blockSpec(block: Section, source: string): StatementSpec {
+  const name = block.name!.text;
   return {
-    name: block.name!.text,
-    doc: `Block ${block.name!.text}.`,
+    name,
+    doc: `Block ${name}, declared in this file.`,
     positional: block.params.map((p) => p.name.text),
-    params: block.params.map((p) => ({ name: p.name.text, type: { kind: 'number' }, ...(p.default ? { default: { kind: 'number', value: 0 } } : {}), doc: p.default ? 'Has a default.' : 'Required.' })),
+    params: block.params.map((p) => ({ name: p.name.text, type: { kind: 'number' }, ...(p.default ? { default: { kind: 'word', text: source.slice(p.default.span.start, p.default.span.end) } } : {}), doc: `Parameter of block ${name}.` })),
   };
 }

@@ -1,0 +1,127 @@
+/**
+ * The `ocular` command line: the same language core as the editor, for scripts and CI.
+ *
+ *   ocular check FILE...            diagnostics, compiler-style; exit 1 when any file has errors
+ *   ocular summary FILE [MODEL]     a layer-by-layer table of a model
+ *   ocular format FILE... [--check] rewrite files formatted, or only report those that are not
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze } from '../language/analysis';
+import type { Diagnostic } from '../language/diagnostics';
+import { format } from '../language/features/format';
+import { summaryText } from '../language/features/summary';
+import { LineIndex } from '../language/text';
+import { checkDatasetPaths } from '../host/paths';
+
+const USAGE = `Usage:
+  ocular check FILE...             print diagnostics as file:line:col: severity: message
+  ocular summary FILE [MODEL]      print a model's layers, shapes and parameter counts
+  ocular format FILE... [--check]  format files in place (--check: list unformatted files)
+`;
+
+function read(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    process.stderr.write(`${file}: error: cannot read: ${reason}\n`);
+    return undefined;
+  }
+}
+
+/** One diagnostic as compilers print them, with 1-based line and column. */
+export function formatDiagnostic(file: string, index: LineIndex, diagnostic: Diagnostic): string {
+  const { line, character } = index.position(diagnostic.span.start);
+  return `${file}:${line + 1}:${character + 1}: ${diagnostic.severity}: ${diagnostic.message}`;
+}
+
+function check(files: readonly string[]): number {
+  let errors = 0;
+  let warnings = 0;
+  let failed = false;
+  for (const file of files) {
+    const source = read(file);
+    if (source === undefined) {
+      failed = true;
+      continue;
+    }
+    const analysis = analyze(source);
+    const index = new LineIndex(source);
+    const diagnostics = [...analysis.diagnostics, ...checkDatasetPaths(analysis, path.resolve(file))].sort((a, b) => a.span.start - b.span.start);
+    for (const diagnostic of diagnostics) {
+      if (diagnostic.severity === 'hint') continue;
+      process.stdout.write(`${formatDiagnostic(file, index, diagnostic)}\n`);
+      if (diagnostic.severity === 'error') errors++;
+      if (diagnostic.severity === 'warning') warnings++;
+    }
+  }
+  process.stderr.write(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}\n`);
+  return errors > 0 || failed ? 1 : 0;
+}
+
+function summary(file: string, modelName: string | undefined): number {
+  const source = read(file);
+  if (source === undefined) return 1;
+  const analysis = analyze(source);
+  const model = modelName === undefined ? analysis.models[0] : analysis.models.find((m) => m.name === modelName);
+  if (!model) {
+    const known = analysis.models.map((m) => m.name);
+    process.stderr.write(`${file}: error: ${modelName === undefined ? 'no model in this file' : `no model named '${modelName}'${known.length ? ` (models: ${known.join(', ')})` : ''}`}\n`);
+    return 1;
+  }
+  process.stdout.write(summaryText(model));
+  const index = new LineIndex(source);
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  for (const diagnostic of errors) process.stderr.write(`${formatDiagnostic(file, index, diagnostic)}\n`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+function formatFiles(files: readonly string[], checkOnly: boolean): number {
+  let status = 0;
+  for (const file of files) {
+    const source = read(file);
+    if (source === undefined) {
+      status = 1;
+      continue;
+    }
+    const formatted = format(source);
+    if (formatted === source) continue;
+    if (checkOnly) {
+      process.stdout.write(`${file}: not formatted\n`);
+      status = 1;
+    } else {
+      // Written beside the file first and renamed over it, so an interrupted run never leaves half a file.
+      const temporary = `${file}.ocular-format.tmp`;
+      fs.writeFileSync(temporary, formatted);
+      fs.renameSync(temporary, file);
+      process.stdout.write(`${file}: formatted\n`);
+    }
+  }
+  return status;
+}
+
+export function main(argv: readonly string[]): number {
+  const [command, ...rest] = argv;
+  const files = rest.filter((a) => !a.startsWith('--'));
+  switch (command) {
+    case 'check':
+      if (files.length === 0) break;
+      return check(files);
+    case 'summary':
+      if (files.length === 0 || files.length > 2) break;
+      return summary(files[0]!, files[1]);
+    case 'format':
+      if (files.length === 0) break;
+      return formatFiles(files, rest.includes('--check'));
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+  }
+  process.stderr.write(command && !['check', 'summary', 'format'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
+  return 2;
+}
+
+process.exitCode = main(process.argv.slice(2));
