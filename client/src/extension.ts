@@ -12,8 +12,11 @@ import { ModelSummaryRequest } from '../../protocol/protocol';
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  // The server's log and the model summaries go to separate channels: a log channel stamps
+  // every line with a time, which would break the summary's table.
   const output = vscode.window.createOutputChannel('Ocular', { log: true });
-  context.subscriptions.push(output);
+  const summaries = vscode.window.createOutputChannel('Ocular Model Summary');
+  context.subscriptions.push(output, summaries);
 
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
@@ -28,7 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new LanguageClient('ocular', 'Ocular Language Server', serverOptions, clientOptions);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('ocular.showModelSummary', () => showModelSummary(output)),
+    vscode.commands.registerCommand('ocular.showModelSummary', () => showModelSummary(summaries)),
     vscode.commands.registerCommand('ocular.restartServer', () => client?.restart()),
   );
   await client.start();

@@ -82,7 +82,7 @@ export function complete(analysis: Analysis, offset: number): CompletionResult {
   const positionalParam = params.find((p) => p.name === nextPositional);
   if (positionalParam && statement.args.every((a) => !a.key || a.span.start >= replace.start)) items.push(...valueItems(analysis, positionalParam.type, location));
   for (const param of params) {
-    if (given.has(param.name) || param.name === nextPositional) continue;
+    if (given.has(param.name) || spec.positional.slice(0, positionalCount + 1).includes(param.name)) continue;
     items.push({ label: `${param.name}=`, kind: 'parameter', detail: param.default ? `default ${show(param.default)}` : 'required', documentation: param.doc, insertText: `${param.name}=`, preselect: true });
   }
   return { items, replace };

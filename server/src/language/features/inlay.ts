@@ -33,5 +33,19 @@ export function inlayHints(analysis: Analysis, range: { start: number; end: numb
       hints.push({ offset, label: ` → ${formatShape(last.output)}${params}`, tooltip: `Output of ${last.path}${times}: ${formatShape(last.output)}, ${last.params.toLocaleString('en-US')} parameters.` });
     }
   }
-  return hints.sort((a, b) => a.offset - b.offset);
+  return onePerLine(analysis.source, hints.sort((a, b) => a.offset - b.offset));
+}
+
+/**
+ * Keeps the last hint of each line: on `repeat 2 { basic 64 }` the repeat's result is what the
+ * line produces, and two arrows on one line would read as a chain.
+ */
+function onePerLine(source: string, hints: readonly InlayHint[]): InlayHint[] {
+  const kept: InlayHint[] = [];
+  for (const hint of hints) {
+    const previous = kept[kept.length - 1];
+    if (previous && !source.slice(previous.offset, hint.offset).includes('\n')) kept.pop();
+    kept.push(hint);
+  }
+  return kept;
 }

@@ -2,12 +2,12 @@
  * Warnings for the mistakes people really make when they write classifiers: checks that look at
  * a whole model rather than one line.
  */
-import type { Fix } from '../diagnostics';
 import type { Body, Section, Statement } from '../syntax/ast';
 import { formatShape, elements } from './layers';
 import type { ModelInfo } from './model';
 import type { DiagnosticSink } from './report';
 import { groupDigits } from '../numbers';
+import { deleteLine, insertLineBefore } from './edits';
 
 const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'gelu', 'silu', 'sigmoid', 'tanh', 'softmax', 'maxpool', 'globalmaxpool']);
 /** Layers that are linear themselves, so they do not separate two linear layers. */
@@ -90,22 +90,6 @@ export function lineOf(source: string, offset: number): number {
   let line = 0;
   for (let i = source.indexOf('\n'); i !== -1 && i < offset; i = source.indexOf('\n', i + 1)) line++;
   return line;
-}
-
-function lineStart(source: string, offset: number): number {
-  return source.lastIndexOf('\n', offset - 1) + 1;
-}
-
-function insertLineBefore(source: string, statement: Statement, text: string, title: string): Fix {
-  const start = lineStart(source, statement.head.span.start);
-  const indent = source.slice(start, statement.head.span.start);
-  return { title, edits: [{ span: { start, end: start }, text: `${indent}${text}\n` }] };
-}
-
-function deleteLine(source: string, statement: Statement, title: string): Fix {
-  const start = lineStart(source, statement.head.span.start);
-  const newline = source.indexOf('\n', statement.span.end);
-  return { title, edits: [{ span: { start, end: newline === -1 ? source.length : newline + 1 }, text: '' }] };
 }
 
 /** Blocks get the per-body lints even when no model uses them. */

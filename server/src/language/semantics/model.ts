@@ -6,12 +6,13 @@
  */
 import { BUILTIN_CLASSES, LAYER_SPECS } from '../catalog';
 import type { Section, Statement } from '../syntax/ast';
-import type { Span } from '../syntax/span';
+import type { Fix } from '../diagnostics';
 import { bindValues } from './bind';
+import { insertLineBefore } from './edits';
 import { applyLayer, elements, formatShape, joinResidual, type Shape } from './layers';
 import { reportAt, type CallSite, type DiagnosticSink } from './report';
 import type { SymbolTable } from './symbols';
-import { evaluate, num, show, type Value } from './values';
+import { evaluate, num, type Value } from './values';
 
 export interface LayerInstance {
   /** The statement in the file that this layer comes from (inside a block for inlined calls). */
@@ -140,7 +141,8 @@ class Expander {
     }
     const outcome = applyLayer(kind, input, args);
     if (!outcome.ok) {
-      this.problem(statement, frame, outcome.message);
+      const needsFlatten = kind === 'dense' && input.length === 3 && !frame.callSite;
+      this.problem(statement, frame, outcome.message, needsFlatten ? [insertLineBefore(this.source, statement, 'flatten', 'Insert flatten before this layer')] : undefined);
       return undefined;
     }
     const zero = outcome.output.findIndex((d) => d <= 0);
@@ -211,8 +213,8 @@ class Expander {
     else this.byStatement.set(statement, [instance]);
   }
 
-  private problem(statement: Statement, frame: Frame, message: string): void {
-    reportAt(this.sink, frame.callSite, true, 'error', 'shape', statement.head.span, message);
+  private problem(statement: Statement, frame: Frame, message: string, fixes?: readonly Fix[]): void {
+    reportAt(this.sink, frame.callSite, true, 'error', 'shape', statement.head.span, message, fixes);
   }
 }
 
@@ -274,10 +276,3 @@ export function expandModel(section: Section, symbols: SymbolTable, classes: Cla
 
 /** Bytes of float32 activations a layer's output takes for one image. */
 export const activationBytes = (shape: Shape): number => elements(shape) * 4;
-
-/** A readable one-line description of a statement's arguments, for summaries. */
-export function describeArgs(args: ReadonlyMap<string, Value>): string {
-  return [...args.entries()].map(([k, v]) => `${k}=${show(v)}`).join(' ');
-}
-
-export type { Span };
