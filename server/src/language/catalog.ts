@@ -49,6 +49,19 @@ function layer(name: string, doc: string, positional: string[], params: ParamSpe
 
 const activation = (name: string, doc: string, torch: string): StatementSpec => layer(name, doc, [], [], { torch });
 
+const pool = (name: string, doc: string, torch: string): StatementSpec =>
+  layer(
+    name,
+    doc,
+    ['kernel'],
+    [
+      { name: 'kernel', type: size, doc: 'Window size: a number or (h, w).' },
+      { name: 'stride', type: size, default: word('kernel'), doc: 'Step between windows; the window size by default.' },
+      { name: 'padding', type: { kind: 'size', min: 0 }, default: num(0), doc: 'Padding on each side; at most half the window.' },
+    ],
+    { torch },
+  );
+
 export const LAYERS: readonly StatementSpec[] = [
   layer('input', 'The shape of one input image, channels first (C×H×W). The first statement of every model.', ['shape'], [{ name: 'shape', type: { kind: 'shape' }, doc: 'Channels, height and width, as 3x224x224.' }]),
   layer(
@@ -80,28 +93,8 @@ export const LAYERS: readonly StatementSpec[] = [
     ],
     { torch: 'torch.nn.Conv2d(groups=in_channels)' },
   ),
-  layer(
-    'maxpool',
-    'Max pooling: keeps the largest value in each window.',
-    ['kernel'],
-    [
-      { name: 'kernel', type: size, doc: 'Window size: a number or (h, w).' },
-      { name: 'stride', type: size, default: word('kernel'), doc: 'Step between windows; the window size by default.' },
-      { name: 'padding', type: { kind: 'size', min: 0 }, default: num(0), doc: 'Padding on each side; at most half the window.' },
-    ],
-    { torch: 'torch.nn.MaxPool2d' },
-  ),
-  layer(
-    'avgpool',
-    'Average pooling: the mean of each window.',
-    ['kernel'],
-    [
-      { name: 'kernel', type: size, doc: 'Window size: a number or (h, w).' },
-      { name: 'stride', type: size, default: word('kernel'), doc: 'Step between windows; the window size by default.' },
-      { name: 'padding', type: { kind: 'size', min: 0 }, default: num(0), doc: 'Padding on each side; at most half the window.' },
-    ],
-    { torch: 'torch.nn.AvgPool2d' },
-  ),
+  pool('maxpool', 'Max pooling: keeps the largest value in each window.', 'torch.nn.MaxPool2d'),
+  pool('avgpool', 'Average pooling: the mean of each window.', 'torch.nn.AvgPool2d'),
   layer('globalavgpool', 'Global average pooling: the mean of each channel, giving C×1×1.', [], [], { torch: 'torch.nn.AdaptiveAvgPool2d(1)' }),
   layer('globalmaxpool', 'Global max pooling: the largest value of each channel, giving C×1×1.', [], [], { torch: 'torch.nn.AdaptiveMaxPool2d(1)' }),
   layer(
