@@ -54,6 +54,8 @@ export function checkStructure(spec: StatementSpec, statement: Statement, sink: 
     } else {
       const name = spec.positional[position++];
       if (name === undefined) {
+        // A value the lexer could not read has been reported already; one typo gives one error.
+        if (arg.value.kind === 'missing') continue;
         sink.report(
           'error',
           'extra-argument',

@@ -100,7 +100,10 @@ class Parser {
       headerBroken = true;
     }
     if (!headerBroken && this.peek().kind === 'lparen' && (kind === 'model' || kind === 'block')) {
+      const reported = this.diagnostics.length;
       params = this.parseParams();
+      // A broken parameter list has been reported; a missing '{' after it is the same typo again.
+      headerBroken = this.diagnostics.length > reported;
     }
     this.skipNewlinesBefore('lbrace');
     let open: Span;
@@ -141,7 +144,7 @@ class Parser {
       if (this.peek().kind === 'comma') this.next();
       else if (this.peek().kind !== 'rparen') {
         const at = this.peek();
-        this.error(at.span, at.kind === 'newline' || at.kind === 'eof' || at.kind === 'lbrace' ? "This parameter list has no closing ')'." : `Expected ',' or ')' but found '${at.text}'.`);
+        this.error(at.kind === 'newline' || at.kind === 'eof' ? open.span : at.span, at.kind === 'newline' || at.kind === 'eof' || at.kind === 'lbrace' ? "This parameter list has no closing ')'." : `Expected ',' or ')' but found '${at.text}'.`);
         this.skipUntil(['rparen', 'lbrace', 'newline']);
         if (this.peek().kind === 'rparen') this.next();
         return params;
