@@ -21,6 +21,9 @@ export interface Location {
 
 const within = (span: Span, offset: number): boolean => offset >= span.start && offset <= span.end;
 
+/** Whether the offset follows a statement without a body on its own line, where typing continues it: `conv 32 ‸`. */
+const continues = (source: string, statement: Statement, offset: number): boolean => !statement.body && offset > statement.span.end && !source.slice(statement.span.end, offset).includes('\n');
+
 function bodyHolds(body: Body, offset: number): boolean {
   return offset > body.open.start && (body.close ? offset <= body.close.start : true);
 }
@@ -33,11 +36,11 @@ export function locate(analysis: Analysis, offset: number): Location {
   let statements = container ? section.body.statements : [];
   let statement: Statement | undefined;
   for (;;) {
-    const inner = statements.find((s) => within(s.span, offset) || (s.body && !s.body.close && offset >= s.span.start && bodyHolds(s.body, offset)));
+    const inner = statements.find((s) => within(s.span, offset) || continues(analysis.source, s, offset) || (s.body && !s.body.close && offset >= s.span.start && bodyHolds(s.body, offset)));
     if (!inner) break;
     chain.push(inner);
     const headerEnd = inner.body ? inner.body.open.start : inner.span.end;
-    if (offset <= headerEnd) {
+    if (!inner.body || offset <= headerEnd) {
       statement = inner;
       break;
     }
