@@ -18,8 +18,8 @@ export function inlayHints(analysis: Analysis, range: { start: number; end: numb
   for (const model of analysis.models) {
     const section = model.section;
     if (section.span.end < range.start || section.span.start > range.end) continue;
-    if (model.input && section.body.statements[0]?.head.text === 'input') {
-      const input = section.body.statements[0];
+    const input = section.body.statements[0];
+    if (model.input && input?.head.text === 'input' && input.span.end >= range.start && input.span.end <= range.end) {
       hints.push({ offset: input.span.end, label: ` ${formatShape(model.input)}`, tooltip: 'Input shape (C×H×W).' });
     }
     for (const [statement, layers] of model.byStatement) {
