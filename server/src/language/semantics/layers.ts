@@ -140,5 +140,6 @@ export function joinResidual(input: Shape, output: Shape, shortcut: string): Lay
   if (ho > hi || wo > wi || Math.floor((hi - 1) / sh) + 1 !== ho || Math.floor((wi - 1) / sw) + 1 !== wo) {
     return fail(`the residual's input ${formatShape(input)} cannot be projected onto its body's output ${formatShape(output)}: a 1×1 projection with a stride cannot give that size. Use padding so the body only divides the size by its stride.`);
   }
-  return { ...ok(output, ci * co + 2 * co, ci * co * ho * wo), projected: true };
+  // The projection's batchnorm costs what a batchnorm line does: 2 parameters per channel, 2 MACs per value.
+  return { ...ok(output, ci * co + 2 * co, ci * co * ho * wo + 2 * co * ho * wo), projected: true };
 }
