@@ -141,6 +141,12 @@ const VALUES: readonly Case[] = [
   { name: 'a misspelt optimizer', input: file({ train: [...TRAIN, 'optimizer adma'] }), diagnostics: [['15:13', 'error', 'invalid-value', 'adma', "'adma' is not one of sgd, momentum, adam, adamw; did you mean 'adam'?"]] },
   { name: "a parameter of another optimizer", input: file({ train: [...TRAIN, 'optimizer sgd betas=(0.9, 0.99)'] }), diagnostics: [['15:17', 'error', 'unknown-parameter', 'betas', "'optimizer' has no parameter 'betas'. It takes: name, lr, momentum, nesterov, weight_decay."]] },
   { name: 'a negative class weight', input: file({ train: [...TRAIN, 'class_weights (1, -2)'] }), diagnostics: [['15:17', 'error', 'invalid-value', '(1, -2)', 'expects balanced or a list of positive weights']] },
+  {
+    name: 'a misspelt word among allowed values, with its quick fix',
+    input: file({ train: [...TRAIN, 'optimizer adma'] }),
+    diagnostics: [['15:13', 'error', 'invalid-value', 'adma', "'optimizer' name: 'adma' is not one of sgd, momentum, adam, adamw; did you mean 'adam'?"]],
+    fixed: file({ train: [...TRAIN, 'optimizer adam'] }),
+  },
 ];
 
 const SHAPES: readonly Case[] = [
@@ -187,7 +193,28 @@ const MODELS: readonly Case[] = [
   {
     name: 'blocks that call each other',
     input: `block a(c) {\n  b c\n}\nblock b(c) {\n  a c\n}\n${net(['a 4'])}`,
-    diagnostics: [['5:3', 'error', 'recursive-block', 'a', "Block 'a' uses itself (a → b → a); a network must be finite."]],
+    diagnostics: [
+      ['2:3', 'error', 'recursive-block', 'b', "Block 'b' uses itself (b → a → b); a network must be finite."],
+      ['5:3', 'error', 'recursive-block', 'a', "Block 'a' uses itself (a → b → a); a network must be finite."],
+    ],
+  },
+  {
+    name: 'blocks that call each other, used by no model',
+    input: `block a(c) {\n  b c\n}\nblock b(c) {\n  a c\n}\n`,
+    diagnostics: [
+      ['2:3', 'error', 'recursive-block', 'b', "Block 'b' uses itself (b → a → b); a network must be finite."],
+      ['5:3', 'error', 'recursive-block', 'a', "Block 'a' uses itself (a → b → a); a network must be finite."],
+    ],
+  },
+  {
+    name: 'a misspelt parameter inside a block is shown once, where it is written',
+    input: `block unit(c) {\n  conv cc kernel=3\n}\n${net(['unit 8', 'unit 16'])}`,
+    diagnostics: [['2:8', 'error', 'invalid-value', 'cc', "Unknown name 'cc': did you mean 'c'?"]],
+  },
+  {
+    name: 'a block called with a negative value after a space',
+    input: `block shift(a, b) {\n  conv a+b kernel=1\n}\n${net(['shift 8 -1'])}`,
+    diagnostics: [],
   },
   {
     name: 'a block that calls itself',
@@ -212,6 +239,16 @@ const MODELS: readonly Case[] = [
     name: 'a block call with a misspelt parameter',
     input: unit(['unit 8 stride=2'], '3x8x8'),
     diagnostics: [['6:10', 'error', 'unknown-parameter', 'stride', "block 'unit' has no parameter 'stride'. It takes: c, s."]],
+  },
+  {
+    name: 'a model parameter without a default is one error',
+    input: 'model M(c) {\n  input 3x8x8\n  flatten\n  dense c\n}\n',
+    diagnostics: [['1:9', 'error', 'missing-argument', 'c', "Model parameter 'c' needs a default, as c=10: nothing passes models arguments."]],
+  },
+  {
+    name: "a model's classes parameter that differs from its dataset's classes",
+    input: file({}).replace('model M {', 'model M(classes=100) {'),
+    diagnostics: [['14:3', 'warning', 'output-shape', 'data cifar', 'Model M declares classes=100, but dataset cifar has 10 classes']],
   },
 ];
 

@@ -83,6 +83,9 @@ function checkPairings(trains: readonly TrainConfig[], models: ReadonlyMap<strin
     if (Array.isArray(weights) && count !== undefined && weights.length !== count && weightsLine) {
       sink.report('error', 'invalid-value', weightsLine.span, `class_weights gives ${weights.length} weights but dataset ${dataset!.name} has ${count} classes; give one per class or write 'class_weights balanced'.`);
     }
+    if (model && dataLine && count !== undefined && model.classes.source === 'model parameter' && model.classes.value !== count) {
+      sink.report('warning', 'output-shape', dataLine.span, `Model ${model.name} declares classes=${model.classes.value}, but dataset ${dataset!.name} has ${count} classes: change the model's default or remove it so the dataset decides.`);
+    }
     if (model?.output && model.output.length === 1 && elements(model.output) < 2 && dataLine) {
       sink.report('warning', 'output-shape', dataLine.span, `Model ${model.name} ends in a single value; a classifier needs one score per class.`);
     }

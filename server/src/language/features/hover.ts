@@ -103,7 +103,7 @@ function sectionHover(analysis: Analysis, name: string, kind: string, span: Span
     lines.push(`| activations | ${bytes(model.layers.filter((l) => l.depth === 0).reduce((sum, l) => sum + activationBytes(l.output), 0))} per image (float32, top-level layers) |`);
     lines.push(`| classes | ${model.classes.value} (${model.classes.source}) |`);
     const heaviest = [...model.layers].filter((l) => l.ownParams > 0).sort((a, b) => b.ownParams - a.ownParams)[0];
-    if (heaviest && model.totalParams > 0) lines.push('', `Largest layer: \`${heaviest.path}\` with ${groupDigits(heaviest.ownParams)} parameters (${((100 * heaviest.ownParams) / model.totalParams).toFixed(1)}%).`);
+    if (heaviest && model.totalParams > 0) lines.push('', `Largest layer: \`${heaviest.path}\` with ${groupDigits(heaviest.ownParams)} parameters (${((100 * heaviest.ownParams) / model.totalParams).toFixed(2)}%).`);
     return { markdown: lines.join('\n'), span };
   }
   if (kind === 'dataset') {

@@ -7,7 +7,8 @@ import { paramsOf, type ParamSpec, type StatementSpec } from '../catalog';
 import { closest } from '../names';
 import type { Arg, Statement } from '../syntax/ast';
 import { reportAt, type CallSite, type DiagnosticSink } from './report';
-import { checkType, evaluate, isConstant, type Scope, type Value } from './values';
+import type { Fix } from '../diagnostics';
+import { checkType, dependsOn, evaluate, type Scope, type Value } from './values';
 
 /** The parameter each argument fills, by position or by name; unknown arguments are left out. */
 export function assignArgs(spec: Pick<StatementSpec, 'positional'>, params: readonly Pick<ParamSpec, 'name'>[], statement: Statement): Map<string, Arg> {
@@ -126,14 +127,15 @@ export function bindValues(spec: StatementSpec, statement: Statement, context: B
     const result = evaluate(arg.value, context.scope);
     if (!result.ok) {
       valid = false;
-      if (result.message) reportAt(context.sink, context.callSite, !isConstant(arg.value), 'error', 'invalid-value', result.span, result.message);
+      if (result.message) reportAt(context.sink, context.callSite, dependsOn(arg.value, context.scopeNames), 'error', 'invalid-value', result.span, result.message);
       if (param.default !== undefined) values.set(param.name, param.default);
       continue;
     }
     const problem = checkType(param.type, result.value);
     if (problem) {
       valid = false;
-      reportAt(context.sink, context.callSite, !isConstant(arg.value), 'error', 'invalid-value', arg.value.span, describeProblem(what, param, problem, arg, result.value, context));
+      const described = describeProblem(what, param, problem, arg, result.value, context);
+      reportAt(context.sink, context.callSite, dependsOn(arg.value, context.scopeNames), 'error', 'invalid-value', arg.value.span, described.message, described.fixes);
       if (param.default !== undefined) values.set(param.name, param.default);
       continue;
     }
@@ -142,15 +144,16 @@ export function bindValues(spec: StatementSpec, statement: Statement, context: B
   return { values, args: assigned, ...(variant ? { variant } : {}), valid };
 }
 
-function describeProblem(what: string, param: ParamSpec, problem: string, arg: Arg, value: Value, context: BindContext): string {
+function describeProblem(what: string, param: ParamSpec, problem: string, arg: Arg, value: Value, context: BindContext): { message: string; fixes?: readonly Fix[] } {
+  const replaceWith = (suggestion: string): readonly Fix[] => [{ title: `Change to '${suggestion}'`, edits: [{ span: arg.value.span, text: suggestion }] }];
   if (arg.value.kind === 'ident' && value.kind === 'word' && param.type.kind !== 'enum' && param.type.kind !== 'ref' && param.type.kind !== 'bool' && param.type.kind !== 'padding' && param.type.kind !== 'weights') {
     const suggestion = closest(value.text, context.scopeNames);
-    if (suggestion) return `Unknown name '${value.text}': did you mean '${suggestion}'?`;
-    if (context.scopeNames.length > 0) return `Unknown name '${value.text}'; the names here are ${context.scopeNames.join(', ')}.`;
+    if (suggestion) return { message: `Unknown name '${value.text}': did you mean '${suggestion}'?`, fixes: replaceWith(suggestion) };
+    if (context.scopeNames.length > 0) return { message: `Unknown name '${value.text}'; the names here are ${context.scopeNames.join(', ')}.` };
   }
   if (param.type.kind === 'enum' && value.kind === 'word') {
     const suggestion = closest(value.text, param.type.values);
-    if (suggestion) return `${what} ${param.name}: '${value.text}' is not one of ${param.type.values.join(', ')}; did you mean '${suggestion}'?`;
+    if (suggestion) return { message: `${what} ${param.name}: '${value.text}' is not one of ${param.type.values.join(', ')}; did you mean '${suggestion}'?`, fixes: replaceWith(suggestion) };
   }
-  return `${what} ${param.name} ${problem}.`;
+  return { message: `${what} ${param.name} ${problem}.` };
 }

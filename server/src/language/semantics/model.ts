@@ -9,7 +9,7 @@ import type { Section, Statement } from '../syntax/ast';
 import type { Fix } from '../diagnostics';
 import { bindValues } from './bind';
 import { insertLineBefore } from './edits';
-import { applyLayer, elements, formatShape, joinResidual, type Shape } from './layers';
+import { applyLayer, elements, joinResidual, type Shape } from './layers';
 import { reportAt, type CallSite, type DiagnosticSink } from './report';
 import type { SymbolTable } from './symbols';
 import { evaluate, num, type Value } from './values';
@@ -145,11 +145,6 @@ class Expander {
       this.problem(statement, frame, outcome.message, needsFlatten ? [insertLineBefore(this.source, statement, 'flatten', 'Insert flatten before this layer')] : undefined);
       return undefined;
     }
-    const zero = outcome.output.findIndex((d) => d <= 0);
-    if (zero !== -1) {
-      this.problem(statement, frame, `${kind} turns ${formatShape(input)} into ${formatShape(outcome.output)}: a size reaches zero. Downsample less before it.`);
-      return undefined;
-    }
     const instance: LayerInstance = { ...placeholder, output: outcome.output, ownParams: outcome.params, params: outcome.params, macs: outcome.macs };
     this.layers.push(instance);
     this.record(statement, instance);
@@ -160,10 +155,8 @@ class Expander {
 
   private call(block: Section, statement: Statement, input: Shape | undefined, frame: Frame, path: string): Shape | undefined {
     const name = block.name!.text;
-    if (frame.active.includes(name)) {
-      reportAt(this.sink, frame.callSite, false, 'error', 'recursive-block', statement.head.span, `Block '${name}' uses itself (${[...frame.active, name].join(' → ')}); a network must be finite.`);
-      return undefined;
-    }
+    // A block that uses itself has been reported where it is declared (structure.ts).
+    if (frame.active.includes(name)) return undefined;
     const callSite = frame.callSite ?? { span: statement.span, label: this.source.slice(statement.head.span.start, statement.args[statement.args.length - 1]?.span.end ?? statement.head.span.end) };
     const scope = new Map<string, Value>();
     const classes = frame.scope.get(BUILTIN_CLASSES);
@@ -249,8 +242,10 @@ export function expandModel(section: Section, symbols: SymbolTable, classes: Cla
   const scope = new Map<string, Value>([[BUILTIN_CLASSES, num(classes.value)]]);
   let declaredClasses = classes;
   // A model's own parameters (model M(classes=100)) are fixed by their defaults.
+  let parametersComplete = true;
   for (const param of section.params) {
     if (!param.default) {
+      parametersComplete = false;
       sink.report('error', 'missing-argument', param.name.span, `Model parameter '${param.name.text}' needs a default, as ${param.name.text}=10: nothing passes models arguments.`);
       continue;
     }
@@ -260,7 +255,8 @@ export function expandModel(section: Section, symbols: SymbolTable, classes: Cla
     if (param.name.text === BUILTIN_CLASSES && result.value.kind === 'number') declaredClasses = { value: result.value.value, source: 'model parameter' };
   }
   const expander = new Expander(symbols, sink, source);
-  const output = expander.run(section.body.statements, input, { scope, callSite: undefined, pathPrefix: '', depth: 0, active: [] });
+  // Without every parameter's value the layers cannot be worked out; the missing default is the one error.
+  const output = parametersComplete ? expander.run(section.body.statements, input, { scope, callSite: undefined, pathPrefix: '', depth: 0, active: [] }) : undefined;
   return {
     section,
     name: section.name?.text ?? '',

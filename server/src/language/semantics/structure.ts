@@ -14,6 +14,32 @@ export function checkSections(sections: readonly Section[], symbols: SymbolTable
   for (const section of sections) {
     checkBody(section.body, section.kind, section.kind, symbols, source, sink);
   }
+  checkRecursion(symbols, sink);
+}
+
+/** Reports every block that uses itself, directly or through other blocks, at the call that closes the loop. */
+function checkRecursion(symbols: SymbolTable, sink: DiagnosticSink): void {
+  const visit = (block: Section, chain: readonly string[], seen: Set<string>): void => {
+    const calls: Statement[] = [];
+    const collect = (body: Body): void => {
+      for (const statement of body.statements) {
+        if (!LAYER_SPECS.has(statement.head.text) && symbols.blocks.has(statement.head.text)) calls.push(statement);
+        if (statement.body) collect(statement.body);
+      }
+    };
+    collect(block.body);
+    for (const call of calls) {
+      const callee = call.head.text;
+      if (callee === chain[0]) {
+        sink.report('error', 'recursive-block', call.head.span, `Block '${callee}' uses itself (${[...chain, callee].join(' → ')}); a network must be finite.`);
+      } else if (!seen.has(callee)) {
+        // Each block is entered once per starting block, so shared blocks cost nothing extra.
+        seen.add(callee);
+        visit(symbols.blocks.get(callee)!, [...chain, callee], seen);
+      }
+    }
+  };
+  for (const [name, block] of symbols.blocks) visit(block, [name], new Set([name]));
 }
 
 const CONTAINER_WORDS: Record<SectionKind | BodyKind, string> = {

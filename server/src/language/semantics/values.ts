@@ -82,19 +82,22 @@ export function evaluate(expr: Expr, scope: Scope): Evaluated {
   }
 }
 
-/** True when the expression's value cannot depend on block parameters. */
-export function isConstant(expr: Expr): boolean {
+/**
+ * True when the expression names one of `names` (a block's parameters): its value then changes
+ * from call to call. A misspelt name is not among them, so its error stays where it is written.
+ */
+export function dependsOn(expr: Expr, names: readonly string[]): boolean {
   switch (expr.kind) {
     case 'ident':
-      return false;
+      return names.includes(expr.name);
     case 'tuple':
-      return expr.items.every(isConstant);
+      return expr.items.some((item) => dependsOn(item, names));
     case 'unary':
-      return isConstant(expr.operand);
+      return dependsOn(expr.operand, names);
     case 'binary':
-      return isConstant(expr.left) && isConstant(expr.right);
+      return dependsOn(expr.left, names) || dependsOn(expr.right, names);
     default:
-      return true;
+      return false;
   }
 }
 

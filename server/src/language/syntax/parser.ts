@@ -233,25 +233,36 @@ class Parser {
         this.error(cover(token.span, equals.span), `Expected a value after '${token.text}='.`);
         return { key, value: { kind: 'missing', span: span(equals.span.end, equals.span.end) }, span: cover(token.span, equals.span) };
       }
-      const value = this.parseExpr();
+      const value = this.parseExpr(true);
       return { key, value, span: cover(token.span, value.span) };
     }
     if (!startsExpr(token.kind)) {
       this.error(token.span, `Unexpected '${this.source.slice(token.span.start, token.span.end)}': expected a value or key=value.`);
       return undefined;
     }
-    const value = this.parseExpr();
+    const value = this.parseExpr(true);
     return { value, span: value.span };
   }
 
-  private parseExpr(): Expr {
+  /**
+   * In an argument list, `8 -1` is two values and `8 - 1` or `8-1` one: a sign with space before
+   * it and none after starts the next argument, as the formatter keeps it written.
+   */
+  private parseExpr(argument = false): Expr {
     let left = this.parseTerm();
     while (this.peek().kind === 'plus' || this.peek().kind === 'minus') {
+      if (argument && this.startsSignedValue(this.peek())) break;
       const op = this.next().kind === 'plus' ? '+' : '-';
       const right = this.parseTerm();
       left = { kind: 'binary', op, left, right, span: cover(left.span, right.span) };
     }
     return left;
+  }
+
+  private startsSignedValue(sign: Token): boolean {
+    const before = this.source[sign.span.start - 1];
+    const after = this.source[sign.span.end];
+    return (before === ' ' || before === '\t') && after !== undefined && after !== ' ' && after !== '\t';
   }
 
   private parseTerm(): Expr {
