@@ -1,0 +1,65 @@
+/**
+ * Findings: what a scan, a decode or a check learned about a dataset, as plain data. The language
+ * server turns them into diagnostics on the dataset's lines and the dataset view lists them; the
+ * command line prints them. A message always names the file, class or split it is about and says
+ * what to do, because it is read far from the code that wrote it.
+ */
+import type { Split } from './types';
+
+export type FindingSeverity = 'error' | 'warning' | 'info';
+
+export type FindingCode =
+  // Files and folders.
+  | 'missing-path'
+  | 'unreadable-folder'
+  | 'symlink-loop'
+  | 'broken-link'
+  | 'bad-file-name'
+  | 'no-classes'
+  | 'loose-images'
+  | 'unknown-source'
+  // Images.
+  | 'empty-file'
+  | 'not-an-image'
+  | 'unsupported-format'
+  | 'corrupt-image'
+  | 'unreadable-file'
+  | 'decompression-bomb'
+  | 'large-image'
+  | 'small-images'
+  // Classes.
+  | 'empty-class'
+  | 'missing-class'
+  | 'unknown-class'
+  | 'class-count'
+  | 'class-imbalance'
+  | 'small-split'
+  // Duplicates.
+  | 'duplicate-across-splits'
+  | 'duplicate-in-class'
+  | 'duplicate-across-classes'
+  // Tensor files.
+  | 'corrupt-tensor-file'
+  // The cache.
+  | 'cache-not-written';
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: FindingSeverity;
+  readonly message: string;
+  /** The file or folder the finding is about, absolute. */
+  readonly file?: string;
+  readonly split?: Split;
+  readonly class?: string;
+  /** Other files involved, such as the other copies of a duplicate. */
+  readonly related?: readonly string[];
+  /** How many images the finding covers, when it sums up several. */
+  readonly count?: number;
+}
+
+/** Counts of findings by severity, for a status line. */
+export function summarize(findings: readonly Finding[]): Record<FindingSeverity, number> {
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) counts[finding.severity]++;
+  return counts;
+}
