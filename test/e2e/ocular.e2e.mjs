@@ -208,8 +208,11 @@ scenario('typo: a misspelt layer gets a squiggle and a Problems entry, both gone
   // No 'Unknown layer' entry at all: typing goes through 'r', 'rl', 're', 'rel' on the way.
   await markers.locator('.monaco-list-row', { hasText: 'Unknown layer' }).first().waitFor({ state: 'detached' });
   await markers.locator('.monaco-list-row', { hasText: 'data/cifar10/train' }).first().waitFor();
+  // The whole model is analysed again: the fixed line has its inlay hint back.
+  const hintBack = await poll(async () => /→\s*32×32×32/.test(await lineText(session.editorLine('relu'))));
   await session.shot('typo fixed - no squiggle, no Problems entry');
   assert.equal(await errors.count(), 0);
+  assert.ok(hintBack, `the fixed line shows no shape again: '${await lineText(session.editorLine('relu'))}'`);
 });
 
 scenario('command palette: Ocular: Show Model Summary prints the layer table', async () => {
