@@ -26,6 +26,7 @@ import {
   type PublishDiagnosticsParams,
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 
 /** The repository root, from out/test/protocol/ where this module runs after compilation. */
 export const repoRoot = path.resolve(__dirname, '../../..');
@@ -125,7 +126,7 @@ export class LspClient {
   /** Sends `exit` alone and resolves with the exit code of the server process. */
   async exit(): Promise<ExitCode> {
     await this.connection.sendNotification(ExitNotification.type);
-    return this.withTimeout(this.exited, 'the server did not exit', DEFAULT_TIMEOUT_MS);
+    return this.deadline(this.exited, 'the server did not exit', DEFAULT_TIMEOUT_MS);
   }
 
   /** Ends the connection and kills the process if it is still running; safe to call twice. */
@@ -143,7 +144,17 @@ export class LspClient {
     for (const waiter of ready) waiter.resolve(params);
   }
 
+  /** Waits for an answer, but no longer than `timeoutMs`, nor past the server's death, so a crash fails at once. */
   private withTimeout<T>(promise: Promise<T>, message: string, timeoutMs: number): Promise<T> {
+    const died = this.exited.then((code): never => {
+      throw new Error(`${message}: the server exited with code ${code}; server stderr:\n${this.stderr}`);
+    });
+    // The race below may settle first; the server's later, expected exit must not count as an unhandled rejection.
+    died.catch(() => undefined);
+    return this.deadline(Promise.race([promise, died]), message, timeoutMs);
+  }
+
+  private deadline<T>(promise: Promise<T>, message: string, timeoutMs: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${message} within ${timeoutMs} ms; server stderr:\n${this.stderr}`)), timeoutMs);
@@ -163,9 +174,7 @@ export function withCursor(marked: string): { text: string; offset: number; posi
   return { text, offset, position: positionAt(text, offset) };
 }
 
-/** The zero-based line and UTF-16 character of an offset, as LSP counts them. */
+/** The zero-based line and UTF-16 character of an offset, as LSP counts them (`\r`, `\n` and `\r\n` end lines). */
 export function positionAt(text: string, offset: number): Position {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length - 1;
-  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+  return TextDocument.create('untitled:position', 'ocular', 0, text).positionAt(offset);
 }
