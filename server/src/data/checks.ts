@@ -50,8 +50,11 @@ export function checkClasses(data: DatasetScan | LoadedDataset, spec: DatasetSpe
     const labels = 'scan' in data ? data.splits[split]?.labels ?? new Int32Array(0) : view.labels;
     const counts = classCounts(labels, classes.length);
     const folders = new Set(view.carvedFrom ? [] : view.folders ?? []);
+    const trainLabels = split === 'train' ? undefined : 'scan' in data ? data.splits.train?.labels : scan.splits.train?.labels;
+    const trained = trainLabels ? classCounts(trainLabels, classes.length) : undefined;
     counts.forEach((n, label) => {
-      if (n > 0) return;
+      // A class without training images is reported for train; saying so again for val is noise.
+      if (n > 0 || trained?.[label] === 0) return;
       const name = classes[label]!;
       const folder = path.join(view.path, name);
       if (folders.has(name)) {

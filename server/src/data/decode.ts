@@ -100,7 +100,7 @@ function explainFailure(file: string, bytes: Uint8Array, error: unknown): Failed
     return fail('unsupported-format', file, `'${shown(file)}' is a ${kind.toUpperCase()} image, which Ocular does not decode; it is skipped. Convert it to PNG or JPEG.`);
   }
   if (!DECODABLE.has(kind)) {
-    const what = kind === 'unknown' ? 'not an image' : `not an image but a ${kind === 'text' ? 'text' : kind.toUpperCase()} file`;
+    const what = kind === 'unknown' ? 'not an image' : `a ${kind === 'text' ? 'text' : kind.toUpperCase()} file, not an image`;
     return fail('not-an-image', file, `'${shown(file)}' has an image extension but is ${what}; it is skipped. Remove it from the dataset folder.`);
   }
   if (/pixel limit/i.test(reason)) return fail('decompression-bomb', file, `'${shown(file)}' is larger than the pixel limit and was not decoded. Remove it, or shrink it with an image editor.`);
