@@ -192,7 +192,12 @@ scenario('typo: a misspelt layer gets a squiggle and a Problems entry, both gone
 
   await page.keyboard.press('Control+Shift+M');
   const markers = page.locator('.markers-panel');
-  if (!(await markers.isVisible())) await session.runCommand('View: Focus Problems');
+  try {
+    await markers.waitFor({ timeout: 5_000 });
+  } catch {
+    await session.runCommand('View: Toggle Problems'); // the keyboard shortcut did not reach it
+    await markers.waitFor();
+  }
   const entry = markers.locator('.monaco-list-row', { hasText: "Unknown layer 'rleu'" }).first();
   await entry.waitFor();
   const message = await entry.innerText();

@@ -76,8 +76,13 @@ export async function ensureCodeServer() {
   mkdirSync(staging, { recursive: true });
   try {
     // code-server's postinstall installs VS Code's own dependencies (lib/vscode/node_modules) and
-    // argon2's builds a native module: both must run, whatever npm's default for scripts is.
-    await run('npm', ['install', '--prefix', staging, '--no-save', '--allow-scripts=code-server,argon2', `code-server@${CODE_SERVER_VERSION}`], { env: node24Env() });
+    // argon2's builds a native module: both must run, also where npm blocks install scripts that
+    // a project has not approved (npm 11: the allowScripts field; older npm ignores it).
+    writeFileSync(
+      path.join(staging, 'package.json'),
+      `${JSON.stringify({ name: 'ocular-e2e-code-server', private: true, allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true } }, null, 2)}\n`,
+    );
+    await run('npm', ['install', '--prefix', staging, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { env: node24Env() });
     const entry = path.join(staging, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
     const vscodeModules = path.join(staging, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules');
     if (!existsSync(entry) || !existsSync(vscodeModules)) {
