@@ -52,7 +52,7 @@ const VOCABULARY = [
 const SEPARATORS = ['', ' ', ' ', '  ', '\n', '\n  '];
 
 /** mulberry32: a tiny, fast, seedable generator with a 32-bit state; enough to spread edits well. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -264,7 +264,7 @@ function failureOf(text: string): PropertyFailure | undefined {
  * of characters of halving length. Greedy, but it turns a 1,500-character example into a few
  * lines, which is what a bug report needs.
  */
-export function shrink(text: string, fails: (candidate: string) => boolean): string {
+function shrink(text: string, fails: (candidate: string) => boolean): string {
   let current = text;
   for (let changed = true; changed; ) {
     changed = false;
