@@ -25,7 +25,7 @@ export interface DecodedBlock {
 }
 
 export function allocateBlock(count: number, shape: DecodeTarget['shape']): DecodedBlock {
-  const shared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(bytes, 1));
+  const shared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
   return {
     count,
     shape,

@@ -27,7 +27,11 @@ export interface DuplicateGroup {
 export interface DuplicateOptions {
   /** Largest difference-hash distance, in bits, for a near duplicate (default 4). */
   readonly maxDistance?: number;
-  /** Largest mean absolute difference of the 16×16 grey thumbnails, 0–255 (default 10). */
+  /**
+   * Largest difference of the 16×16 grey thumbnails, relative to how much each varies about its
+   * own mean (default 0.25). A relative measure, because two different sparse images (digits on
+   * black) differ little in absolute terms.
+   */
   readonly maxThumbnailDifference?: number;
   /** Largest number of images compared with each other inside one bucket, so a folder of blank images stays fast (default 64). */
   readonly bucketLimit?: number;
@@ -61,7 +65,7 @@ class UnionFind {
 /** Groups of two or more images that are the same picture, exact groups first. */
 export function findDuplicates(dataset: LoadedDataset, options: DuplicateOptions = {}): DuplicateGroup[] {
   const maxDistance = options.maxDistance ?? 4;
-  const maxDifference = options.maxThumbnailDifference ?? 10;
+  const maxDifference = options.maxThumbnailDifference ?? 0.25;
   const bucketLimit = options.bucketLimit ?? 64;
   const items: Item[] = [];
   for (const name of SPLITS) {
@@ -101,9 +105,23 @@ export function findDuplicates(dataset: LoadedDataset, options: DuplicateOptions
   const alike = (a: number, b: number): boolean => {
     const ta = thumbnail(a);
     const tb = thumbnail(b);
-    let sum = 0;
-    for (let k = 0; k < ta.length; k++) sum += Math.abs(ta[k]! - tb[k]!);
-    return sum / ta.length <= maxDifference;
+    let meanA = 0;
+    let meanB = 0;
+    for (let k = 0; k < ta.length; k++) {
+      meanA += ta[k]!;
+      meanB += tb[k]!;
+    }
+    meanA /= ta.length;
+    meanB /= tb.length;
+    let difference = 0;
+    let spread = 0;
+    for (let k = 0; k < ta.length; k++) {
+      difference += Math.abs(ta[k]! - tb[k]!);
+      spread += Math.abs(ta[k]! - meanA) + Math.abs(tb[k]! - meanB);
+    }
+    // Flat images (blank, one colour) have no spread: they are alike when their levels are.
+    if (spread < ta.length) return difference <= 2 * ta.length;
+    return difference / (spread / 2) <= maxDifference;
   };
   const dh = (i: number): [number, number] => {
     const { split, slot } = items[i]!;

@@ -4,7 +4,6 @@
  * decoded image (copies that were re-encoded, resized or slightly edited).
  */
 import { createHash } from 'node:crypto';
-import { toTensor } from './resize';
 import type { ImageShape } from './types';
 
 /** The first 64 bits of the SHA-1 of `bytes`, as two unsigned 32-bit halves. */
@@ -13,13 +12,32 @@ export function bytesHash(bytes: Uint8Array): [number, number] {
   return [digest.readUInt32BE(0), digest.readUInt32BE(4)];
 }
 
-/** A small grey thumbnail of a C×H×W tensor, for comparing images that hash alike. */
+/**
+ * A small grey thumbnail of a C×H×W tensor, each pixel the mean of a box of the image, for
+ * hashing and for comparing images that hash alike. Boxes rather than a filter: it runs once per
+ * image at decode time, so it must cost next to nothing.
+ */
 export function greyThumbnail(pixels: Uint8Array, shape: ImageShape, width: number, height: number): Uint8Array {
   const [channels, h, w] = shape;
-  const n = h * w;
-  const interleaved = new Uint8Array(n * channels);
-  for (let c = 0; c < channels; c++) for (let i = 0; i < n; i++) interleaved[i * channels + c] = pixels[c * n + i]!;
-  return toTensor({ width: w, height: h, channels, data: interleaved }, [1, height, width], 'stretch');
+  const plane = h * w;
+  const out = new Uint8Array(width * height);
+  for (let ty = 0; ty < height; ty++) {
+    const y0 = Math.floor((ty * h) / height);
+    const y1 = Math.max(y0 + 1, Math.floor(((ty + 1) * h) / height));
+    for (let tx = 0; tx < width; tx++) {
+      const x0 = Math.floor((tx * w) / width);
+      const x1 = Math.max(x0 + 1, Math.floor(((tx + 1) * w) / width));
+      let sum = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const p = y * w + x;
+          sum += channels >= 3 ? pixels[p]! * 0.299 + pixels[plane + p]! * 0.587 + pixels[2 * plane + p]! * 0.114 : pixels[p]!;
+        }
+      }
+      out[ty * width + tx] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
+    }
+  }
+  return out;
 }
 
 /**

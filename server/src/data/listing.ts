@@ -103,20 +103,6 @@ async function readFolder(folder: string, findings: Finding[]): Promise<fs.Diren
   }
 }
 
-/** Runs `task` over `items` with at most `limit` in flight, keeping the order of results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /**
  * Lists the ImageFolder tree at `root`. Hidden entries (names starting with a dot, such as
  * `.ipynb_checkpoints`) are neither classes nor images: torchvision takes such a folder as a class,
@@ -187,9 +173,11 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
     const entries = await readFolder(folder, findings);
     if (!entries) return;
     const subfolders: string[] = [];
+    const prefix = folder + path.sep;
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
-      const full = path.join(folder, entry.name);
+      // Concatenation, not path.join: the names come from readdir, and joining 60,000 of them shows.
+      const full = prefix + entry.name;
       // Plain files with an image extension take the fast path: no extra system call.
       if (entry.isFile() && !entry.name.includes('\ufffd')) {
         if (isImageName(entry.name)) names.push({ path: full, class: className });
@@ -217,19 +205,18 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
   if (options.stat === false) {
     files = names.map((n) => ({ ...n, size: -1, mtimeMs: -1 }));
   } else {
-    const stats = await mapLimit(names, 64, async (n) => {
-      try {
-        return await fs.promises.stat(n.path, { bigint: false });
-      } catch {
-        return undefined;
-      }
-    });
+    // Synchronous stat: one promise per file costs five times the system call itself, and a
+    // listing this size belongs in a worker anyway. Chunks keep the event loop answering.
     files = [];
-    names.forEach((n, i) => {
-      const stat = stats[i];
-      // A file deleted between listing and stat is simply no longer part of the dataset.
-      if (stat) files.push({ path: n.path, class: n.class, size: stat.size, mtimeMs: stat.mtimeMs });
-    });
+    for (let start = 0; start < names.length; start += 4096) {
+      options.signal?.throwIfAborted();
+      for (const n of names.slice(start, start + 4096)) {
+        const stat = fs.statSync(n.path, { throwIfNoEntry: false });
+        // A file deleted between listing and stat is simply no longer part of the dataset.
+        if (stat) files.push({ path: n.path, class: n.class, size: stat.size, mtimeMs: stat.mtimeMs });
+      }
+      if (start + 4096 < names.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   return { root: absolute, classes: classFolders, files, ignored, findings };
 }

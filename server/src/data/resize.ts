@@ -14,6 +14,20 @@ interface AxisWeights {
   readonly weights: Float32Array;
 }
 
+const weightCache = new Map<string, AxisWeights>();
+
+/** axisWeights, remembered: a dataset's images mostly share a few sizes, so their taps repeat. */
+function cachedWeights(start: number, extent: number, limit: number, out: number): AxisWeights {
+  const key = `${start},${extent},${limit},${out}`;
+  let weights = weightCache.get(key);
+  if (!weights) {
+    if (weightCache.size > 256) weightCache.clear();
+    weights = axisWeights(start, extent, limit, out);
+    weightCache.set(key, weights);
+  }
+  return weights;
+}
+
 /** Filter taps for mapping the source span [start, start + extent) of an axis of `limit` pixels onto `out` pixels. */
 function axisWeights(start: number, extent: number, limit: number, out: number): AxisWeights {
   const scale = extent / out;
@@ -106,11 +120,12 @@ export function toTensor(image: RawImage, shape: ImageShape, mode: ResizeMode, o
   if (mode === 'letterbox') out.fill(0, 0, channels * outHeight * outWidth);
   const g = geometry(width, height, outWidth, outHeight, mode);
   const sources = planes(image, channels);
-  const horizontal = axisWeights(g.sx, g.sw, width, g.dw);
-  const vertical = axisWeights(g.sy, g.sh, height, g.dh);
-  const rowLo = vertical.first[0]!;
-  const rowHi = vertical.first[g.dh - 1]! + vertical.taps[g.dh - 1]!;
-  const tmp = new Float32Array((rowHi - rowLo) * g.dw);
+  const { first: hFirst, taps: hTaps, weights: hWeights, maxTaps: hMax } = cachedWeights(g.sx, g.sw, width, g.dw);
+  const { first: vFirst, taps: vTaps, weights: vWeights, maxTaps: vMax } = cachedWeights(g.sy, g.sh, height, g.dh);
+  const rowLo = vFirst[0]!;
+  const rowHi = vFirst[g.dh - 1]! + vTaps[g.dh - 1]!;
+  const dw = g.dw;
+  const tmp = new Float32Array((rowHi - rowLo) * dw);
   const done = new Map<Float32Array, number>();
   for (let c = 0; c < channels; c++) {
     const src = sources[c]!;
@@ -123,23 +138,23 @@ export function toTensor(image: RawImage, shape: ImageShape, mode: ResizeMode, o
     done.set(src, base);
     for (let y = rowLo; y < rowHi; y++) {
       const row = y * width;
-      const t = (y - rowLo) * g.dw;
-      for (let x = 0; x < g.dw; x++) {
-        const f = horizontal.first[x]! + row;
-        const w = x * horizontal.maxTaps;
+      const t = (y - rowLo) * dw;
+      for (let x = 0; x < dw; x++) {
+        const f = hFirst[x]! + row;
+        const w = x * hMax;
         let sum = 0;
-        for (let k = 0, n = horizontal.taps[x]!; k < n; k++) sum += src[f + k]! * horizontal.weights[w + k]!;
+        for (let k = 0, n = hTaps[x]!; k < n; k++) sum += src[f + k]! * hWeights[w + k]!;
         tmp[t + x] = sum;
       }
     }
     for (let y = 0; y < g.dh; y++) {
-      const f = vertical.first[y]! - rowLo;
-      const w = y * vertical.maxTaps;
-      const n = vertical.taps[y]!;
+      const f = (vFirst[y]! - rowLo) * dw;
+      const w = y * vMax;
+      const n = vTaps[y]!;
       const o = base + (y + g.dy) * outWidth + g.dx;
-      for (let x = 0; x < g.dw; x++) {
+      for (let x = 0; x < dw; x++) {
         let sum = 0;
-        for (let k = 0; k < n; k++) sum += tmp[(f + k) * g.dw + x]! * vertical.weights[w + k]!;
+        for (let k = 0, at = f + x; k < n; k++, at += dw) sum += tmp[at]! * vWeights[w + k]!;
         out[o + x] = sum <= 0 ? 0 : sum >= 255 ? 255 : Math.round(sum);
       }
     }

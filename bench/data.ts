@@ -1,0 +1,138 @@
+/**
+ * Data-layer figures: listing, first decode, duplicate detection, warm-cache loading and batch
+ * rates, and cache memory, on a 60,000-image ImageFolder tree of 28×28 PNGs (made once in the
+ * temporary folder and reused), side by side with torchvision's ImageFolder + PIL DataLoader with
+ * 2 workers on the same tree when /usr/bin/python3 has torchvision. Prints figures; asserts nothing.
+ *
+ *   npm run bench:data              (OCULAR_BENCH_IMAGES=10000 for a shorter run)
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { batches, findDuplicates, listImageFolder, loadDataset, Random, type DatasetSpec } from '../server/src/data/index';
+
+const COUNT = Number(process.env['OCULAR_BENCH_IMAGES'] ?? 60_000);
+const CLASSES = 10;
+const SIDE = 28;
+const TARGET = 32;
+
+/** A grey 8-bit PNG, written directly: the bench needs 60,000 of them fast, and sharp is slow per image. */
+function png(width: number, height: number, grey: Uint8Array): Buffer {
+  const chunk = (type: string, body: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type, 'latin1'), body])), 0);
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  const rows = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y++) rows.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** MNIST-like images: a few bright random strokes on black, different for every image. */
+function makeTree(root: string): void {
+  const marker = path.join(root, `.complete-${COUNT}`);
+  if (fs.existsSync(marker)) return;
+  fs.rmSync(root, { recursive: true, force: true });
+  const rng = new Random(1);
+  const grey = new Uint8Array(SIDE * SIDE);
+  for (let c = 0; c < CLASSES; c++) fs.mkdirSync(path.join(root, `class_${c}`), { recursive: true });
+  for (let i = 0; i < COUNT; i++) {
+    grey.fill(0);
+    for (let stroke = 0; stroke < 3; stroke++) {
+      let x = 4 + rng.next() * 20;
+      let y = 4 + rng.next() * 20;
+      const angle = rng.next() * Math.PI * 2;
+      for (let step = 0; step < 14; step++) {
+        x = Math.min(26, Math.max(1, x + Math.cos(angle + step * 0.3 * (stroke - 1))));
+        y = Math.min(26, Math.max(1, y + Math.sin(angle + step * 0.3 * (stroke - 1))));
+        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) grey[(Math.floor(y) + dy) * SIDE + Math.floor(x) + dx] = 200 + rng.int(56);
+      }
+    }
+    fs.writeFileSync(path.join(root, `class_${i % CLASSES}`, `${String(i).padStart(5, '0')}.png`), png(SIDE, SIDE, grey));
+  }
+  fs.writeFileSync(marker, '');
+}
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const f = (n: number, digits = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const root = path.join(os.tmpdir(), `ocular-bench-png-${COUNT}`);
+  let start = process.hrtime.bigint();
+  makeTree(root);
+  console.log(`tree: ${rate(COUNT)} ${SIDE}×${SIDE} PNGs in ${root} (${f(seconds(start))} s to make or find)`);
+  console.log(`cores: ${os.availableParallelism()}, node ${process.version}`);
+
+  // Warm the page cache so both sides read the files from memory.
+  await listImageFolder(root);
+  start = process.hrtime.bigint();
+  const names = await listImageFolder(root, { stat: false });
+  const listNames = seconds(start);
+  start = process.hrtime.bigint();
+  await listImageFolder(root);
+  const listStat = seconds(start);
+  console.log(`listing:            ${f(listNames, 3)} s (names only), ${f(listStat, 3)} s (with size and mtime, for the cache); ${rate(names.files.length)} images`);
+
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-bench-cache-'));
+  const spec: DatasetSpec = { sources: [{ split: 'train', path: root }], resize: 'stretch', augment: [], image: [3, TARGET, TARGET] };
+  start = process.hrtime.bigint();
+  const cold = await loadDataset(spec, { baseDir: root, cacheDir });
+  const coldSeconds = seconds(start);
+  const coldRate = COUNT / coldSeconds;
+  console.log(`first decode+resize to 3×${TARGET}×${TARGET}: ${f(coldSeconds)} s, ${rate(coldRate)} images/s (${cold.decoded} decoded, ${os.availableParallelism()} worker threads, cache written)`);
+
+  start = process.hrtime.bigint();
+  const groups = findDuplicates(cold);
+  console.log(`duplicates:         ${f(seconds(start))} s over ${rate(cold.splits.train!.count)} images (${groups.filter((g) => g.kind === 'exact').length} exact and ${groups.filter((g) => g.kind === 'near').length} near groups)`);
+
+  const rss = process.memoryUsage().rss;
+  start = process.hrtime.bigint();
+  const warm = await loadDataset(spec, { baseDir: root, cacheDir });
+  const warmSeconds = seconds(start);
+  const split = warm.splits.train!;
+  const payload = COUNT * 3 * TARGET * TARGET;
+  const cacheFile = fs.readdirSync(cacheDir).find((name) => name.endsWith('.bin'))!;
+  const fileBytes = fs.statSync(path.join(cacheDir, cacheFile)).size;
+  const blockBytes = split.block.pixels.buffer.byteLength;
+  console.log(`warm load:          ${f(warmSeconds)} s (listing + stat + cache read; ${warm.decoded} images decoded)`);
+  console.log(`cache memory:       ${f(blockBytes / 2 ** 20, 1)} MiB held for ${f(payload / 2 ** 20, 1)} MiB of pixels (N×C×H×W): +${f(((blockBytes - payload) / payload) * 100, 1)}%; file ${f(fileBytes / 2 ** 20, 1)} MiB; process RSS grew ${f((process.memoryUsage().rss - rss) / 2 ** 20, 1)} MiB`);
+
+  for (const [label, augment] of [
+    ['no augmentation', []],
+    ['hflip + rotate 15 + colorjitter', [{ name: 'hflip', args: { p: 0.5 } }, { name: 'rotate', args: { degrees: 15 } }, { name: 'colorjitter', args: { brightness: 0.2, contrast: 0.2 } }]],
+  ] as const) {
+    start = process.hrtime.bigint();
+    let n = 0;
+    for (const batch of batches(split, { batchSize: 128, seed: 1, epoch: 0, augment, normalize: { mean: [0.5], std: [0.5] } })) n += batch.size;
+    const s = seconds(start);
+    console.log(`batches (${label}): ${rate(n / s)} images/s, ${f((s / Math.ceil(n / 128)) * 1000, 2)} ms per batch of 128`);
+  }
+
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torchvision'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log('torchvision: not available (/usr/bin/python3 -c "import torchvision" failed); install python3-torchvision for the comparison');
+  } else {
+    const run = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', 'bench', 'torchvision_loader.py'), root, String(TARGET)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const line = run.stdout.trim().split('\n').pop() ?? '';
+    try {
+      const tv = JSON.parse(line) as { list_s: number; decode_per_s: number; images: number };
+      console.log(`torchvision (ImageFolder + PIL, DataLoader 2 workers): listing ${f(tv.list_s, 3)} s, decode+resize ${rate(tv.decode_per_s)} images/s over ${rate(tv.images)}`);
+      console.log(`ratios (Ocular ÷ torchvision): listing time ${f(listStat / tv.list_s)}× (names only ${f(listNames / tv.list_s)}×), first decode rate ${f(coldRate / tv.decode_per_s)}×`);
+    } catch {
+      console.log(`torchvision: the reference did not run: ${run.stderr.trim().split('\n').pop() ?? 'no output'}`);
+    }
+  }
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+}
+
+void main();
