@@ -133,7 +133,7 @@ export const LAYERS: readonly StatementSpec[] = [
     [{ name: 'shortcut', type: { kind: 'enum', values: ['auto', 'identity', 'projection'] }, default: word('auto'), doc: '`auto`: identity when shapes agree, projection otherwise; `identity`: never project; `projection`: always project.' }],
     { body: 'layers' },
   ),
-  layer('repeat', 'Applies the layers inside `times` times in a row.', ['times'], [{ name: 'times', type: int(), doc: 'How many times.' }], { body: 'layers' }),
+  layer('repeat', 'Applies the layers inside `times` times in a row.', ['times'], [{ name: 'times', type: { kind: 'int', min: 1, max: 10000 }, doc: 'How many times (at most 10,000).' }], { body: 'layers' }),
 ];
 
 const path = (name: string, doc: string): StatementSpec => ({ name, doc, positional: ['path'], params: [{ name: 'path', type: { kind: 'path' }, doc: 'A folder of class subfolders (ImageFolder), a CIFAR-10 .bin batch or an MNIST IDX file, relative to this file.' }] });

@@ -3,7 +3,11 @@ export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    // Lines end at \n, \r\n or a lone \r, as LSP counts them.
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
+    }
   }
 
   get lineCount(): number {
@@ -26,7 +30,7 @@ export class LineIndex {
     if (position.line < 0) return 0;
     if (position.line >= this.starts.length) return this.text.length;
     const start = this.starts[position.line]!;
-    const end = position.line + 1 < this.starts.length ? this.starts[position.line + 1]! - 1 : this.text.length;
+    const end = this.lineEnd(position.line);
     return Math.min(start + Math.max(0, position.character), end);
   }
 
@@ -36,6 +40,13 @@ export class LineIndex {
 
   /** The offset of the end of a line, before its newline. */
   lineEnd(line: number): number {
-    return line + 1 < this.starts.length ? this.starts[line + 1]! - 1 : this.text.length;
+    if (line + 1 >= this.starts.length) return this.text.length;
+    const next = this.starts[line + 1]!;
+    return this.text.charCodeAt(next - 1) === 10 && this.text.charCodeAt(next - 2) === 13 ? next - 2 : next - 1;
   }
+}
+
+/** The offset where the line holding `offset` starts, after \n, \r\n or a lone \r. */
+export function lineStartOf(source: string, offset: number): number {
+  return Math.max(source.lastIndexOf('\n', offset - 1), source.lastIndexOf('\r', offset - 1)) + 1;
 }

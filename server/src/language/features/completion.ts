@@ -10,6 +10,7 @@ import type { ValueType } from '../semantics/values';
 import { show } from '../semantics/values';
 import type { Span } from '../syntax/span';
 import { locate, specOf } from './locate';
+import { lineStartOf } from '../text';
 import { blockSpec } from '../semantics/structure';
 
 export type CompletionKind = 'keyword' | 'layer' | 'block' | 'setting' | 'parameter' | 'value' | 'reference' | 'variable';
@@ -42,7 +43,7 @@ const SECTION_SNIPPETS: readonly CompletionItem[] = [
 
 export function complete(analysis: Analysis, offset: number): CompletionResult {
   const source = analysis.source;
-  const lineStart = source.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartOf(source, offset);
   const before = source.slice(lineStart, offset);
   const word = /[A-Za-z0-9_]*$/.exec(before)![0];
   const replace = { start: offset - word.length, end: offset };

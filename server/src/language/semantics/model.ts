@@ -7,7 +7,7 @@
 import { BUILTIN_CLASSES, LAYER_SPECS } from '../catalog';
 import type { Section, Statement } from '../syntax/ast';
 import type { Fix } from '../diagnostics';
-import { bindValues } from './bind';
+import { bindValues, type BindContext } from './bind';
 import { insertLineBefore } from './edits';
 import { applyLayer, elements, joinResidual, type Shape } from './layers';
 import { reportAt, type CallSite, type DiagnosticSink } from './report';
@@ -57,12 +57,20 @@ export interface ModelInfo {
 
 interface Frame {
   readonly scope: Map<string, Value>;
+  /** How statements in this frame bind their arguments; made once per frame, not per statement. */
+  readonly binding: BindContext;
   readonly callSite: CallSite | undefined;
   readonly pathPrefix: string;
   readonly depth: number;
   /** Blocks being expanded, to stop a block that calls itself. */
   readonly active: readonly string[];
 }
+
+/**
+ * The most layers one model may expand to. Far beyond real networks (ResNet-152 has about 500),
+ * it keeps a runaway repeat or blocks that call each other many times from freezing the editor.
+ */
+export const MAX_LAYERS = 20_000;
 
 class Expander {
   readonly layers: LayerInstance[] = [];
@@ -75,6 +83,10 @@ class Expander {
     private readonly sink: DiagnosticSink,
     private readonly source: string,
   ) {}
+
+  binding(scope: ReadonlyMap<string, Value>, callSite: CallSite | undefined): BindContext {
+    return { scope: (name) => scope.get(name), scopeNames: [...scope.keys()], sink: this.sink, callSite };
+  }
 
   /** Runs statements in order from `shape`; returns the output shape, or undefined after an error. */
   run(statements: readonly Statement[], shape: Shape | undefined, frame: Frame): Shape | undefined {
@@ -95,7 +107,7 @@ class Expander {
         shape = undefined;
         continue;
       }
-      const bound = bindValues(spec, statement, { scope: (name) => frame.scope.get(name), scopeNames: [...frame.scope.keys()], sink: this.sink, callSite: frame.callSite });
+      const bound = bindValues(spec, statement, frame.binding);
       if (!bound.valid || shape === undefined) {
         shape = undefined;
         continue;
@@ -105,13 +117,33 @@ class Expander {
     return shape;
   }
 
+  /** True, after reporting it once, when the model has grown past MAX_LAYERS. */
+  private overLimit(statement: Statement, frame: Frame): boolean {
+    if (this.layers.length < MAX_LAYERS) return false;
+    reportAt(this.sink, frame.callSite, true, 'error', 'too-large', statement.head.span, `This model expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers; Ocular stops counting here. Check the repeat counts and the blocks' calls.`);
+    return true;
+  }
+
   private layer(statement: Statement, kind: string, path: string, input: Shape, args: ReadonlyMap<string, Value>, frame: Frame): Shape | undefined {
+    if (this.overLimit(statement, frame)) return undefined;
     const start = this.layers.length;
     const paramsBefore = this.totalParams;
     const macsBefore = this.totalMacs;
-    const placeholder = { statement, kind, path, depth: frame.depth, input, args };
+    const instance = (output: Shape, ownParams: number, params: number, macs: number, projected?: boolean): LayerInstance => ({
+      statement,
+      kind,
+      path,
+      depth: frame.depth,
+      input,
+      output,
+      ownParams,
+      params,
+      macs,
+      args,
+      ...(projected !== undefined ? { projected } : {}),
+    });
     if (kind === 'residual' || kind === 'repeat') {
-      this.layers.push({ ...placeholder, output: input, ownParams: 0, params: 0, macs: 0 });
+      this.layers.push(instance(input, 0, 0, 0));
       const inner: Frame = { ...frame, pathPrefix: `${path}.`, depth: frame.depth + 1 };
       let output: Shape | undefined = input;
       if (kind === 'repeat') {
@@ -135,7 +167,7 @@ class Expander {
         this.totalParams += joined.params;
         this.totalMacs += joined.macs;
       }
-      this.layers[start] = { ...placeholder, output, ownParams, params: this.totalParams - paramsBefore, macs: this.totalMacs - macsBefore, ...(projected !== undefined ? { projected } : {}) };
+      this.layers[start] = instance(output, ownParams, this.totalParams - paramsBefore, this.totalMacs - macsBefore, projected);
       this.record(statement, this.layers[start]!);
       return output;
     }
@@ -145,9 +177,9 @@ class Expander {
       this.problem(statement, frame, outcome.message, needsFlatten ? [insertLineBefore(this.source, statement, 'flatten', 'Insert flatten before this layer')] : undefined);
       return undefined;
     }
-    const instance: LayerInstance = { ...placeholder, output: outcome.output, ownParams: outcome.params, params: outcome.params, macs: outcome.macs };
-    this.layers.push(instance);
-    this.record(statement, instance);
+    const leaf = instance(outcome.output, outcome.params, outcome.params, outcome.macs);
+    this.layers.push(leaf);
+    this.record(statement, leaf);
     this.totalParams += outcome.params;
     this.totalMacs += outcome.macs;
     return outcome.output;
@@ -179,13 +211,13 @@ class Expander {
       }
       scope.set(param.name.text, result.value);
     });
-    if (!valid || input === undefined) return undefined;
+    if (!valid || input === undefined || this.overLimit(statement, frame)) return undefined;
     const start = this.layers.length;
     const paramsBefore = this.totalParams;
     const macsBefore = this.totalMacs;
     const args = new Map(block.params.map((p) => [p.name.text, scope.get(p.name.text) ?? num(0)]));
     this.layers.push({ statement, kind: name, path, depth: frame.depth, input, output: input, ownParams: 0, params: 0, macs: 0, args });
-    const output = this.run(block.body.statements, input, { scope, callSite, pathPrefix: `${path}.`, depth: frame.depth + 1, active: [...frame.active, name] });
+    const output = this.run(block.body.statements, input, { scope, binding: this.binding(scope, callSite), callSite, pathPrefix: `${path}.`, depth: frame.depth + 1, active: [...frame.active, name] });
     if (!output) return this.abandon(start, paramsBefore, macsBefore);
     this.layers[start] = { ...this.layers[start]!, output, params: this.totalParams - paramsBefore, macs: this.totalMacs - macsBefore };
     this.record(statement, this.layers[start]!);
@@ -256,7 +288,7 @@ export function expandModel(section: Section, symbols: SymbolTable, classes: Cla
   }
   const expander = new Expander(symbols, sink, source);
   // Without every parameter's value the layers cannot be worked out; the missing default is the one error.
-  const output = parametersComplete ? expander.run(section.body.statements, input, { scope, callSite: undefined, pathPrefix: '', depth: 0, active: [] }) : undefined;
+  const output = parametersComplete ? expander.run(section.body.statements, input, { scope, binding: expander.binding(scope, undefined), callSite: undefined, pathPrefix: '', depth: 0, active: [] }) : undefined;
   return {
     section,
     name: section.name?.text ?? '',

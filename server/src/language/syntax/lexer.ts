@@ -44,13 +44,13 @@ export function lex(source: string): LexResult {
   while (pos < source.length) {
     const ch = source[pos]!;
     const start = pos;
-    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\uFEFF') {
+    if (ch === ' ' || ch === '\t' || ch === '\uFEFF' || (ch === '\r' && source[pos + 1] === '\n')) {
       pos++;
-    } else if (ch === '\n') {
+    } else if (ch === '\n' || ch === '\r') {
+      // A lone carriage return ends a line too, as LSP clients count lines.
       push('newline', pos, ++pos);
     } else if (ch === '#') {
-      const end = source.indexOf('\n', pos);
-      pos = end === -1 ? source.length : end;
+      while (pos < source.length && source[pos] !== '\n' && source[pos] !== '\r') pos++;
       push('comment', start, pos);
     } else if (ch === '"') {
       pos = lexString(source, pos, tokens, diagnostics);
@@ -102,7 +102,7 @@ export function lex(source: string): LexResult {
 function lexString(source: string, open: number, tokens: Token[], diagnostics: Diagnostic[]): number {
   let pos = open + 1;
   let value = '';
-  while (pos < source.length && source[pos] !== '"' && source[pos] !== '\n') {
+  while (pos < source.length && source[pos] !== '"' && source[pos] !== '\n' && source[pos] !== '\r') {
     if (source[pos] === '\\' && (source[pos + 1] === '"' || source[pos + 1] === '\\')) {
       value += source[pos + 1];
       pos += 2;

@@ -12,6 +12,10 @@ import type { Token, TokenKind } from './tokens';
 
 export const SECTION_KINDS: readonly SectionKind[] = ['model', 'block', 'dataset', 'train'];
 
+/** Far beyond any real model file, and far below what would exhaust the stack. */
+export const MAX_NESTING = 100;
+export const MAX_OPERATORS = 200;
+
 export interface ParseResult {
   readonly file: SourceFile;
   readonly tokens: readonly Token[];
@@ -30,6 +34,12 @@ class Parser {
   /** Tokens without comments: comments matter to the formatter and the grammar, not to the tree. */
   private readonly tokens: Token[];
   private pos = 0;
+  /** Open braces, parentheses and signs around the current token; bounded so no input can exhaust the stack. */
+  private depth = 0;
+  /** Operators in the expression being read; bounded for the same reason (evaluation recurses on them). */
+  private operators = 0;
+  /** Set after a too-deep construct is reported, so the rest of its line adds no errors. */
+  private silenced = false;
 
   constructor(
     private readonly source: string,
@@ -185,8 +195,8 @@ class Parser {
   }
 
   private atLineStart(token: Token): boolean {
-    const lineStart = this.source.lastIndexOf('\n', token.span.start - 1) + 1;
-    return token.span.start === lineStart;
+    const previous = this.source[token.span.start - 1];
+    return previous === undefined || previous === '\n' || previous === '\r';
   }
 
   private parseStatement(): Statement | undefined {
@@ -211,8 +221,16 @@ class Parser {
     }
     let body: Body | undefined;
     if (this.peek().kind === 'lbrace') {
+      if (this.depth >= MAX_NESTING) {
+        this.tooDeep(this.peek().span);
+        this.skipStray();
+        this.silenced = false;
+        return { head, args, span: cover(head.span, lastSpan) };
+      }
       const open = this.next().span;
+      this.depth++;
       body = this.parseBody(open, `'${head.text}'`, head.span);
+      this.depth--;
       lastSpan = body.close ?? body.statements[body.statements.length - 1]?.span ?? open;
     }
     return { head, args, ...(body ? { body } : {}), span: cover(head.span, lastSpan) };
@@ -224,6 +242,7 @@ class Parser {
   }
 
   private parseArg(): Arg | undefined {
+    this.operators = 0;
     const token = this.peek();
     if (token.kind === 'ident' && this.peekAt(1).kind === 'equals') {
       this.next();
@@ -252,6 +271,7 @@ class Parser {
     let left = this.parseTerm();
     while (this.peek().kind === 'plus' || this.peek().kind === 'minus') {
       if (argument && this.startsSignedValue(this.peek())) break;
+      if (++this.operators > MAX_OPERATORS) return this.tooLong(left);
       const op = this.next().kind === 'plus' ? '+' : '-';
       const right = this.parseTerm();
       left = { kind: 'binary', op, left, right, span: cover(left.span, right.span) };
@@ -268,6 +288,7 @@ class Parser {
   private parseTerm(): Expr {
     let left = this.parseUnary();
     while (this.peek().kind === 'star' || this.peek().kind === 'slash') {
+      if (++this.operators > MAX_OPERATORS) return this.tooLong(left);
       const op = this.next().kind === 'star' ? '*' : '/';
       const right = this.parseUnary();
       left = { kind: 'binary', op, left, right, span: cover(left.span, right.span) };
@@ -277,6 +298,20 @@ class Parser {
 
   private parseUnary(): Expr {
     const token = this.peek();
+    if (this.depth >= MAX_NESTING) {
+      this.tooDeep(token.span);
+      this.skipToLineEnd();
+      return { kind: 'missing', span: token.span };
+    }
+    this.depth++;
+    try {
+      return this.parseSignedOrPrimary(token);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseSignedOrPrimary(token: Token): Expr {
     if (token.kind === 'minus' || token.kind === 'plus') {
       this.next();
       const operand = this.parseUnary();
@@ -341,7 +376,22 @@ class Parser {
   }
 
   private skipNewlines(): void {
-    while (this.peek().kind === 'newline') this.next();
+    while (this.peek().kind === 'newline') {
+      this.next();
+      this.silenced = false;
+    }
+  }
+
+  private tooDeep(at: Span): void {
+    this.error(at, `This is nested more than ${MAX_NESTING} levels deep; Ocular skips the rest of it. Use a block or repeat instead.`);
+    this.silenced = true;
+  }
+
+  private tooLong(left: Expr): Expr {
+    this.error(this.peek().span, `This expression has more than ${MAX_OPERATORS} operators; Ocular skips the rest of the line. Simplify it.`);
+    this.silenced = true;
+    this.skipToLineEnd();
+    return left;
   }
 
   /** Lets a section's '{' sit on the line after its header, as some people write it. */
@@ -382,6 +432,7 @@ class Parser {
   }
 
   private error(at: Span, message: string, fixes?: Diagnostic['fixes']): void {
+    if (this.silenced) return;
     this.diagnostics.push({ span: at, severity: 'error', code: 'syntax', message, ...(fixes ? { fixes } : {}) });
   }
 }
