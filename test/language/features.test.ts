@@ -135,6 +135,8 @@ const COMPLETIONS: readonly CompletionCase[] = [
   { name: 'layers at the start of a line in a model', input: model(['rel|']), labels: LAYER_NAMES, replaces: 'rel' },
   { name: "layers and the file's blocks", input: `block unit(c) {\n  relu\n}\n${model(['|'])}`, labels: [...LAYER_NAMES, 'unit'] },
   { name: "a layer's parameters after its positional value", input: model(['conv 8 |']), labels: ['kernel=', 'stride=', 'padding=', 'dilation=', 'groups=', 'bias='] },
+  { name: 'an optional numeric positional parameter is also offered by name', input: model(['dropout |']), labels: ['classes', 'p='] },
+  { name: "a block's optional parameter after its required one", input: `block unit(c, s=1) {\n  relu\n}\n${model(['unit 8 |'])}`, labels: ['classes', 's='] },
   { name: 'parameters already given are not offered again', input: model(['conv 8 kernel=3 bias=false |']), labels: ['stride=', 'padding=', 'dilation=', 'groups='] },
   { name: "the block's parameters and classes as values", input: 'block B(width) {\n  conv |\n}\n', labels: ['width', 'classes', 'kernel=', 'stride=', 'padding=', 'dilation=', 'groups=', 'bias='] },
   { name: 'padding words and names after padding=', input: model(['conv 8 padding=|']), labels: ['same', 'valid', 'classes'] },

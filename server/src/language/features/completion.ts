@@ -41,6 +41,8 @@ const SECTION_SNIPPETS: readonly CompletionItem[] = [
   { label: 'train', kind: 'keyword', detail: 'train { … }', documentation: 'Which model trains on which dataset, and how.' },
 ];
 
+const NUMERIC = new Set<ValueType['kind']>(['int', 'number', 'size', 'numbers']);
+
 export function complete(analysis: Analysis, offset: number): CompletionResult {
   const source = analysis.source;
   const lineStart = lineStartOf(source, offset);
@@ -83,7 +85,10 @@ export function complete(analysis: Analysis, offset: number): CompletionResult {
   const positionalParam = params.find((p) => p.name === nextPositional);
   if (positionalParam && statement.args.every((a) => !a.key || a.span.start >= replace.start)) items.push(...valueItems(analysis, positionalParam.type, location));
   for (const param of params) {
-    if (given.has(param.name) || spec.positional.slice(0, positionalCount + 1).includes(param.name)) continue;
+    if (given.has(param.name) || spec.positional.slice(0, positionalCount).includes(param.name)) continue;
+    // The next positional parameter is offered by name only when it is optional and numeric: its
+    // words (resize stretch, model names) are offered above, and a number cannot be suggested.
+    if (param.name === nextPositional && (!param.default || !NUMERIC.has(param.type.kind))) continue;
     items.push({ label: `${param.name}=`, kind: 'parameter', detail: param.default ? `default ${show(param.default)}` : 'required', documentation: param.doc, insertText: `${param.name}=`, preselect: true });
   }
   return { items, replace };
