@@ -1,5 +1,6 @@
-// Bundles the extension client, the language server and the command-line tool with esbuild.
-// Each bundle is self-contained so the packaged extension needs no node_modules at run time.
+// Bundles the extension client, the language server, the command-line tool and the worker threads
+// they start with esbuild. Everything is inlined except sharp: it is a native module whose
+// platform binary esbuild cannot bundle, so it stays a run-time dependency in node_modules.
 import { build } from 'esbuild';
 
 const common = {
@@ -11,10 +12,15 @@ const common = {
   logLevel: 'warning',
 };
 
+const native = ['sharp'];
+
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
-  { entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
-  { entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/ocular.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js', external: native },
+  { entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/ocular.js', external: native, banner: { js: '#!/usr/bin/env node' } },
+  // The data layer's decode pool (server/src/data/pool.ts) starts `decode-worker.js` from the folder
+  // of the bundle that inlines it, so the worker is emitted next to server.js and ocular.js.
+  { entryPoints: ['server/src/data/decode-worker.ts'], outfile: 'dist/decode-worker.js', external: native },
 ];
 
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
