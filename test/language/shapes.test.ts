@@ -229,6 +229,7 @@ interface ExampleTotal {
  * torchvision's resnet18(num_classes=10)), copied here so that they are checked without torch.
  */
 const EXAMPLE_TOTALS: readonly ExampleTotal[] = [
+  { file: 'examples/digits.ocular', model: 'DigitsCNN', params: 38282, output: '10' },
   { file: 'examples/mobilenet_small.ocular', model: 'MobileNetSmall', params: 1348938, output: '10' },
   { file: 'examples/resnet18.ocular', model: 'ResNet18', params: 11181642, output: '10' },
   { file: 'examples/simple_cnn_224.ocular', model: 'SimpleCNN', params: 102785482, output: '10' },

@@ -45,6 +45,21 @@ def simple_cnn(size, dropout):
     )
 
 
+def digits_cnn():
+    """The small CNN of examples/digits.ocular for 1x8x8 handwritten digits."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(32 * 4 * 4, 64),
+        nn.ReLU(),
+        nn.Linear(64, CLASSES),
+    )
+
+
 class BasicBlock(nn.Module):
     """torchvision's ResNet BasicBlock, with the same attribute names so that state dicts match.
 
@@ -180,6 +195,7 @@ def main():
         "SimpleCNN32": record(simple_cnn(32, dropout=True), (3, 32, 32)),
         "ResNet18": record(resnet, (3, 224, 224)),
         "MobileNetSmall": record(mobilenet_small(), (3, 96, 96)),
+        "DigitsCNN": record(digits_cnn(), (1, 8, 8)),
     }
     json.dump({"torch": torch.__version__, "torchvision": torchvision_version, "models": models}, sys.stdout, indent=1)
     print()
