@@ -1,0 +1,80 @@
+/**
+ * Two layers TensorFlow.js's layer library lacks in the form PyTorch defines them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { streamSeed } from '../random';
+
+type Pair = [number, number];
+
+const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? inputs[0]! : inputs);
+
+/**
+ * Max pooling with padding as PyTorch pads it: with −∞, so a padded position never wins. The
+ * library's pooling layers only know `valid` and `same`, and zero padding would beat negative
+ * inputs; `tf.maxPool` with explicit padding skips padded positions, which is the same thing.
+ */
+export class PaddedMaxPool extends tfl.layers.Layer {
+  static readonly className = 'OcularPaddedMaxPool';
+
+  constructor(
+    private readonly kernel: Pair,
+    private readonly stride: Pair,
+    private readonly padding: Pair,
+    name: string,
+  ) {
+    super({ name });
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const [batch, h, w, c] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const out = (size: number | null, axis: 0 | 1): number | null => (size === null ? null : Math.floor((size + 2 * this.padding[axis] - this.kernel[axis]) / this.stride[axis]) + 1);
+    return [batch ?? null, out(h ?? null, 0), out(w ?? null, 1), c ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [ph, pw] = this.padding;
+    return tf.maxPool(single(inputs) as tf.Tensor4D, this.kernel, this.stride, [
+      [0, 0],
+      [ph, ph],
+      [pw, pw],
+      [0, 0],
+    ]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), kernel: this.kernel, stride: this.stride, padding: this.padding };
+  }
+}
+
+/**
+ * Dropout that is seeded and still draws a new mask every step. The library's dropout with a
+ * seed draws the same mask on every call, and without one it uses Math.random, so a run could
+ * not be repeated; here each call takes the next stream of the run's seed.
+ */
+export class SeededDropout extends tfl.layers.Layer {
+  static readonly className = 'OcularSeededDropout';
+  private calls = 0;
+
+  constructor(
+    private readonly rate: number,
+    private readonly seed: number,
+    name: string,
+  ) {
+    super({ name });
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
+    const x = single(inputs);
+    if (kwargs['training'] !== true || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, streamSeed(this.seed, `${this.name}#${this.calls++}`));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}

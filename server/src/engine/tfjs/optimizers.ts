@@ -1,0 +1,71 @@
+/**
+ * PyTorch's optimizers on TensorFlow.js variables, step for step as `torch.optim` computes them,
+ * so a run's numbers can be compared with PyTorch's:
+ * - `sgd` / `momentum`: buf = μ·buf + g (buf starts at g); with Nesterov the step is g + μ·buf.
+ * - `adam`: bias-corrected moments; `weight_decay` adds λ·p to the gradient (L2), as in Adam.
+ * - `adamw`: the same moments, and the weights decay by lr·λ separately (decoupled).
+ * For sgd too, weight decay is L2: λ·p added to the gradient.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerSettings } from '../engine';
+
+type Sgd = Extract<OptimizerSettings, { name: 'sgd' | 'momentum' }>;
+type Adam = Extract<OptimizerSettings, { name: 'adam' | 'adamw' }>;
+const isSgd = (s: OptimizerSettings): s is Sgd => s.name === 'sgd' || s.name === 'momentum';
+
+export class Optimizer {
+  private step = 0;
+  /** Momentum buffers for sgd; first moments for the Adams. */
+  private readonly first: tf.Variable[];
+  /** Second moments for the Adams. */
+  private readonly second: tf.Variable[];
+
+  constructor(
+    private readonly settings: OptimizerSettings,
+    private readonly variables: readonly tf.Variable[],
+  ) {
+    const zeros = (): tf.Variable[] => variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.first = !isSgd(settings) || settings.momentum > 0 ? zeros() : [];
+    this.second = isSgd(settings) ? [] : zeros();
+  }
+
+  /** Updates every variable from its gradient (same order as the variables). */
+  apply(gradients: readonly tf.Tensor[], learningRate: number): void {
+    this.step++;
+    const s = this.settings;
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        if (isSgd(s)) this.sgd(s, i, p, gradients[i]!, learningRate);
+        else this.adam(s, i, p, gradients[i]!, learningRate);
+      });
+    });
+  }
+
+  private sgd(s: Sgd, i: number, p: tf.Variable, gradient: tf.Tensor, learningRate: number): void {
+    let g = s.weightDecay > 0 ? tf.add(gradient, tf.mul(p, s.weightDecay)) : gradient;
+    if (s.momentum > 0) {
+      const buf = this.first[i]!;
+      // PyTorch starts the buffer at the first gradient; from zeros, μ·0 + g is the same.
+      buf.assign(tf.add(tf.mul(buf, s.momentum), g));
+      g = s.nesterov ? tf.add(g, tf.mul(buf, s.momentum)) : buf;
+    }
+    p.assign(tf.sub(p, tf.mul(g, learningRate)));
+  }
+
+  private adam(s: Adam, i: number, p: tf.Variable, gradient: tf.Tensor, learningRate: number): void {
+    const g = s.name === 'adam' && s.weightDecay > 0 ? tf.add(gradient, tf.mul(p, s.weightDecay)) : gradient;
+    const m = this.first[i]!;
+    const v = this.second[i]!;
+    m.assign(tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1)));
+    v.assign(tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2)));
+    const correction1 = 1 - s.beta1 ** this.step;
+    const correction2 = 1 - s.beta2 ** this.step;
+    const decayed = s.name === 'adamw' && s.weightDecay > 0 ? tf.mul(p, 1 - learningRate * s.weightDecay) : p;
+    const denominator = tf.add(tf.div(tf.sqrt(v), Math.sqrt(correction2)), s.eps);
+    p.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), learningRate / correction1)));
+  }
+
+  dispose(): void {
+    for (const v of [...this.first, ...this.second]) v.dispose();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The TensorFlow.js engine: builds models from the language's analysis and trains them one batch
+ * at a time on the backend the ladder picked. Nothing of TensorFlow.js crosses the `Engine`
+ * interface: batches come in and weights go out as typed arrays.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelInfo } from '../../language/semantics/model';
+import { EngineError, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type WeightMap } from '../engine';
+import { lossTargets } from '../loss';
+import { initialWeights } from '../network';
+import { selectBackend, type LadderOptions } from './backends';
+import { buildNetwork, readWeights, writeWeights, type BuiltNetwork } from './builder';
+import { Optimizer } from './optimizers';
+
+/** PyTorch's cross-entropy from logits and the coefficient matrix of `lossTargets`. */
+export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)))) as tf.Scalar);
+}
+
+class TfjsModel implements EngineModel {
+  readonly trainableParams: number;
+  readonly classes: number;
+  private readonly trainable: tf.Variable[];
+  private readonly optimizer: Optimizer | undefined;
+  /** Gradient sums while `accumulate` batches gather, created on first use. */
+  private sums: tf.Variable[] | undefined;
+  private gathered = 0;
+
+  constructor(
+    private readonly network: BuiltNetwork,
+    private readonly model: ModelInfo,
+    private readonly options: BuildOptions,
+  ) {
+    const trainable = network.bindings.filter((b) => b.spec.trainable);
+    this.trainable = trainable.map((b) => b.variable.read() as tf.Variable);
+    this.trainableParams = trainable.reduce((sum, b) => sum + b.variable.read().size, 0);
+    this.classes = model.output![0]!;
+    this.optimizer = options.training ? new Optimizer(options.training.optimizer, this.trainable) : undefined;
+  }
+
+  /** Channels-first images as the channels-last, normalised float tensor the network takes. */
+  private images(images: Uint8Array | Float32Array): tf.Tensor4D {
+    const [c, h, w] = this.model.input as [number, number, number];
+    const count = images.length / (c * h * w);
+    if (!Number.isInteger(count)) throw new Error(`${images.length} values are not a whole number of ${c}×${h}×${w} images.`);
+    return tf.tidy(() => {
+      let x: tf.Tensor4D = tf.tensor4d(images, [count, c, h, w], 'float32');
+      const normalize = this.options.normalize;
+      if (images instanceof Uint8Array) {
+        x = tf.div(x, 255);
+        if (normalize) {
+          const perChannel = (values: readonly number[]): tf.Tensor4D => tf.tensor4d(values.length === 1 ? Array(c).fill(values[0]) : [...values], [1, c, 1, 1]);
+          if (normalize.mean.length !== 1 && normalize.mean.length !== c) throw new Error(`normalize gives ${normalize.mean.length} means for ${c} channels.`);
+          x = tf.div(tf.sub(x, perChannel(normalize.mean)), perChannel(normalize.std));
+        }
+      }
+      return tf.transpose(x, [0, 2, 3, 1]);
+    });
+  }
+
+  private targets(labels: Int32Array): tf.Tensor2D {
+    const training = this.options.training;
+    return tf.tensor2d(lossTargets(labels, this.classes, training?.labelSmoothing ?? 0, training?.classWeights), [labels.length, this.classes]);
+  }
+
+  async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
+    const optimizer = this.optimizer;
+    const accumulate = this.options.training?.accumulate ?? 1;
+    if (!optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const x = this.images(batch.images);
+    const targets = this.targets(batch.labels);
+    const labels = tf.tensor1d(batch.labels, 'int32');
+    let correct: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = this.network.model.apply(x, { training: true }) as tf.Tensor2D;
+      correct = tf.keep(countCorrect(logits, labels));
+      return crossEntropy(logits, targets);
+    }, this.trainable);
+    const gradients = this.trainable.map((v) => grads[v.name]!);
+    let updated = false;
+    if (accumulate === 1) {
+      optimizer.apply(gradients, learningRate);
+      updated = true;
+    } else {
+      const sums = (this.sums ??= this.trainable.map((v) => tf.variable(tf.zerosLike(v), false)));
+      tf.tidy(() => sums.forEach((sum, i) => sum.assign(tf.add(sum, gradients[i]!))));
+      if (++this.gathered === accumulate) {
+        // The mean of the gathered gradients, as PyTorch gets by dividing each batch's loss by the steps.
+        tf.tidy(() => optimizer.apply(sums.map((sum) => tf.div(sum, accumulate)), learningRate));
+        tf.tidy(() => sums.forEach((sum) => sum.assign(tf.zerosLike(sum))));
+        this.gathered = 0;
+        updated = true;
+      }
+    }
+    const [loss, right] = await Promise.all([value.data(), correct!.data()]);
+    tf.dispose([x, targets, labels, value, correct!, ...gradients]);
+    return { loss: loss[0]!, correct: right[0]!, count: batch.labels.length, updated };
+  }
+
+  async evaluate(batch: Batch): Promise<EvaluationResult> {
+    const [loss, correct] = tf.tidy(() => {
+      const labels = tf.tensor1d(batch.labels, 'int32');
+      const logits = this.network.model.apply(this.images(batch.images), { training: false }) as tf.Tensor2D;
+      return [crossEntropy(logits, this.targets(batch.labels)), countCorrect(logits, labels)];
+    });
+    const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
+    tf.dispose([loss, correct]);
+    return { loss: lossValue[0]!, correct: correctValue[0]!, count: batch.labels.length };
+  }
+
+  async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
+    const probabilities = tf.tidy(() => tf.softmax(this.network.model.apply(this.images(images), { training: false }) as tf.Tensor2D));
+    const values = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    return values;
+  }
+
+  getWeights(): Promise<WeightMap> {
+    return readWeights(this.network);
+  }
+
+  setWeights(weights: WeightMap): void {
+    writeWeights(this.network, weights);
+  }
+
+  dispose(): void {
+    this.network.model.dispose();
+    this.optimizer?.dispose();
+    for (const sum of this.sums ?? []) sum.dispose();
+  }
+}
+
+function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+}
+
+export class TfjsEngine implements Engine {
+  private constructor(readonly device: DeviceInfo) {}
+
+  /** Picks the backend (see `selectBackend`); TensorFlow.js has one per process, so one engine per process. */
+  static async create(options: LadderOptions = {}): Promise<TfjsEngine> {
+    return new TfjsEngine(await selectBackend(options));
+  }
+
+  async build(model: ModelInfo, options: BuildOptions): Promise<EngineModel> {
+    if (model.output && model.output.length !== 1) {
+      throw new EngineError(`Model ${model.name} ends in ${model.output.join('×')}; a classifier ends in one score per class: add 'flatten' (or 'globalavgpool' and 'flatten') and 'dense classes'.`, model.section.body.statements.at(-1));
+    }
+    const network = buildNetwork(model, options.seed, options.training !== undefined);
+    try {
+      writeWeights(network, initialWeights(model, options.seed));
+    } catch (error) {
+      network.model.dispose();
+      throw error;
+    }
+    return new TfjsModel(network, model, options);
+  }
+}

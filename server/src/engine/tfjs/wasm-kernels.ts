@@ -1,0 +1,93 @@
+/**
+ * Training kernels the WebAssembly backend lacks (tensorflow/tfjs issue 8474): without them a
+ * convolution cannot train on wasm at all. They are registered once, before the first step.
+ *
+ * - `Conv2DBackpropFilter` is built from wasm's own (XNNPACK) kernels: the filter gradient of a
+ *   convolution is itself a convolution, of the input seen as a batch of its channels with the
+ *   output gradient as the filter, and the forward stride as the dilation.
+ * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
+ *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const WASM = 'wasm';
+
+type Attrs = tf.NamedAttrMap;
+
+function call(name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs, backend: tf.KernelBackend): tf.TensorInfo {
+  return tf.getKernel(name, WASM).kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
+}
+
+/**
+ * dW[a, b, ci, co] = Σ over n, ho, wo of x[n, ho·s + a − top, wo·s + b − left, ci] · dy[n, ho, wo, co]:
+ * a convolution of x transposed to `Ci×H×W×N` with dy transposed to `Ho×Wo×N×Co` as its filter,
+ * stride 1, dilation s, padded as the forward pass was. Its output is `Ci×H'×W'×Co` with H' ≥ kh;
+ * the first kh×kw positions are the gradient.
+ */
+function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const x = inputs['x']!;
+  const dy = inputs['dy']!;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
+  };
+  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC data only, not ${dataFormat}.`);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const [kh, kw, ci, co] = filterShape;
+  const { top, bottom, left, right } = info.padInfo;
+  const temporary: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporary.push(t), t);
+  try {
+    const xT = keep(call('Transpose', { x }, { perm: [3, 1, 2, 0] }, wasm));
+    const dyT = keep(call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, wasm));
+    const explicit: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
+    let grad = keep(call('Conv2D', { x: xT, filter: dyT }, { strides: 1, pad: explicit, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] }, wasm));
+    if (grad.shape[1] !== kh || grad.shape[2] !== kw) grad = keep(call('Slice', { x: grad }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] }, wasm));
+    return call('Transpose', { x: grad }, { perm: [1, 2, 0, 3] }, wasm);
+  } finally {
+    for (const t of temporary) wasm.disposeData(t.dataId);
+  }
+}
+
+/** Runs the CPU backend's kernel on copies of the wasm inputs and returns its result to wasm. */
+function viaCpu(kernelName: string): tf.KernelConfig {
+  const cpuKernel = tf.getKernel(kernelName, 'cpu');
+  if (!cpuKernel) throw new Error(`The CPU backend has no ${kernelName} kernel to lend to wasm.`);
+  return {
+    kernelName,
+    backendName: WASM,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const wasm = backend as BackendWasm;
+      const cpu = tf.findBackend('cpu');
+      const moved: tf.NamedTensorInfoMap = {};
+      for (const [name, info] of Object.entries(inputs)) {
+        // A copy: readSync gives a view of the wasm heap, which moves when the heap grows.
+        if (info) moved[name] = { dataId: cpu.write((wasm.readSync(info.dataId) as tf.TypedArray).slice(), info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
+      }
+      const out = cpuKernel.kernelFunc({ inputs: moved, attrs: attrs ?? {}, backend: cpu }) as tf.TensorInfo;
+      const values = cpu.readSync(out.dataId);
+      for (const info of [...Object.values(moved), out]) if (info) cpu.disposeData(info.dataId);
+      return wasm.makeOutput(out.shape, out.dtype, undefined, values);
+    },
+  };
+}
+
+/** Registers the missing training kernels on the wasm backend; calling it again does nothing. */
+export function registerWasmTrainingKernels(): void {
+  const kernels: tf.KernelConfig[] = [
+    { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
+    viaCpu('DepthwiseConv2dNativeBackpropInput'),
+    viaCpu('DepthwiseConv2dNativeBackpropFilter'),
+  ];
+  for (const kernel of kernels) if (!tf.getKernel(kernel.kernelName, WASM)) tf.registerKernel(kernel);
+}
