@@ -21,6 +21,8 @@ const entries = [
   // The data layer's decode pool (server/src/data/pool.ts) starts `decode-worker.js` from the folder
   // of the bundle that inlines it, so the worker is emitted next to server.js and ocular.js.
   { entryPoints: ['server/src/data/decode-worker.ts'], outfile: 'dist/decode-worker.js', external: native },
+  // The language server scans datasets in this worker thread (server/src/host/datasets.ts starts it).
+  { entryPoints: ['server/src/host/scan-worker.ts'], outfile: 'dist/scan-worker.js', external: native },
 ];
 
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));

@@ -137,7 +137,8 @@ describe('the language server over stdio', () => {
 
   describe('initialize', () => {
     const capabilities: [string, (c: ServerCapabilities) => boolean][] = [
-      ['incremental text sync', (c) => c.textDocumentSync === TextDocumentSyncKind.Incremental],
+      ['incremental text sync', (c) => typeof c.textDocumentSync === 'object' && c.textDocumentSync.change === TextDocumentSyncKind.Incremental && c.textDocumentSync.openClose === true],
+      ['save notifications (datasets are scanned on save)', (c) => typeof c.textDocumentSync === 'object' && c.textDocumentSync.save !== undefined && c.textDocumentSync.save !== false],
       ['hover', (c) => c.hoverProvider === true],
       ['completion on = " / and space', (c) => ['=', '"', '/', ' '].every((t) => c.completionProvider?.triggerCharacters?.includes(t))],
       ['inlay hints', (c) => c.inlayHintProvider === true],

@@ -3,6 +3,7 @@
  * document, publishes its diagnostics, and answers editor requests by calling the pure features
  * of the language core and converting their answers.
  */
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
@@ -31,6 +32,7 @@ import { definition, prepareRename, references, rename } from '../language/featu
 import { summaryRows, summaryText } from '../language/features/summary';
 import { LineIndex } from '../language/text';
 import { checkDatasetPaths, listPathEntries } from '../host/paths';
+import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 import { toCompletionKind, toDiagnostic, toDocumentSymbol, toRange, toSpan } from './convert';
 
 interface DocumentState {
@@ -49,6 +51,12 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const states = new Map<string, DocumentState>();
 const settings: Settings = { inlayHintParameters: true };
+/** The latest finished scan of each dataset of an open document, by document URI: kept across edits until the next scan. */
+const scanResults = new Map<string, readonly DatasetScanResult[]>();
+/** The scan in flight for each document, so that a newer scan (or closing the file) cancels it. */
+const scanning = new Map<string, AbortController>();
+/** Workspace folders as the client gave them at initialize: the dataset cache goes into the one holding a file. */
+let workspaceFolders: string[] = [];
 
 function filePath(uri: string): string | undefined {
   try {
@@ -86,16 +94,73 @@ function guard<P, R>(name: string, fallback: R, handler: (params: P) => R): (par
   };
 }
 
+/** Publishes the language diagnostics of a document merged with those of its latest dataset scans. */
 function publish(uri: string): void {
   const state = stateOf(uri);
   if (!state) return;
-  void connection.sendDiagnostics({ uri, version: state.version, diagnostics: state.diagnostics.map((d) => toDiagnostic(state.index, uri, d)) });
+  const merged = [...state.diagnostics, ...datasetDiagnostics(state.analysis, scanResults.get(uri) ?? [])].sort((a, b) => a.span.start - b.span.start);
+  void connection.sendDiagnostics({ uri, version: state.version, diagnostics: merged.map((d) => toDiagnostic(state.index, uri, d)) });
 }
 
-connection.onInitialize(
-  (): InitializeResult => ({
+/**
+ * Scans every dataset section of a document in a worker thread, one after the other, with a
+ * progress notification per dataset, then publishes the findings. It runs when a file is opened or
+ * saved, not on every keystroke: a scan reads and decodes every image. A newer scan of the same
+ * document cancels this one, and so does the user through the progress notification.
+ */
+async function scanDatasets(uri: string): Promise<void> {
+  scanning.get(uri)?.abort();
+  scanning.delete(uri);
+  const file = filePath(uri);
+  const state = stateOf(uri);
+  // An untitled document has no folder that its dataset paths could be relative to.
+  if (!file || !state) return;
+  const controller = new AbortController();
+  scanning.set(uri, controller);
+  const results: DatasetScanResult[] = [];
+  try {
+    for (const dataset of state.analysis.datasets) {
+      if (dataset.sources.length === 0) continue;
+      const progress = await connection.window.createWorkDoneProgress();
+      if (controller.signal.aborted) {
+        progress.done();
+        return;
+      }
+      const cancel = progress.token.onCancellationRequested(() => controller.abort());
+      progress.begin(`Scanning dataset ${dataset.name}`, 0, 'listing images', true);
+      try {
+        const result = await scanInWorker(
+          { name: dataset.name, spec: specOf(dataset), baseDir: path.dirname(file), cacheDir: cacheDirFor(file, workspaceFolders) },
+          {
+            signal: controller.signal,
+            onProgress: (p) => progress.report(p.stage === 'decode' && p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0, p.stage === 'decode' ? `${p.done} of ${p.total} images` : 'listing images'),
+          },
+        );
+        results.push(result);
+      } finally {
+        cancel.dispose();
+        progress.done();
+      }
+    }
+  } catch (error) {
+    if (controller.signal.aborted) return;
+    connection.console.error(`Scanning the datasets of ${uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return;
+  } finally {
+    if (scanning.get(uri) === controller) scanning.delete(uri);
+  }
+  if (!documents.get(uri)) return;
+  scanResults.set(uri, results);
+  publish(uri);
+}
+
+connection.onInitialize((params): InitializeResult => {
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  workspaceFolders = folders.flatMap((uri) => filePath(uri) ?? []);
+  return {
     capabilities: {
-      textDocumentSync: TextDocumentSyncKind.Incremental,
+      // Saves are announced so that datasets are scanned again when the file is saved.
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       hoverProvider: true,
       completionProvider: { triggerCharacters: ['=', '"', '/', ' '] },
       inlayHintProvider: true,
@@ -107,8 +172,8 @@ connection.onInitialize(
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'ocular-language-server', version: '0.1.0' },
-  }),
-);
+  };
+});
 
 connection.onDidChangeConfiguration((change) => {
   const ocular = (change.settings as { ocular?: { inlayHints?: { parameters?: boolean } } } | undefined)?.ocular;
@@ -116,9 +181,16 @@ connection.onDidChangeConfiguration((change) => {
   void connection.languages.inlayHint.refresh().catch(() => undefined);
 });
 
-documents.onDidOpen((event) => guard('publish', undefined, publish)(event.document.uri));
+documents.onDidOpen((event) => {
+  guard('publish', undefined, publish)(event.document.uri);
+  void scanDatasets(event.document.uri);
+});
 documents.onDidChangeContent((event) => guard('publish', undefined, publish)(event.document.uri));
+documents.onDidSave((event) => void scanDatasets(event.document.uri));
 documents.onDidClose((event) => {
+  scanning.get(event.document.uri)?.abort();
+  scanning.delete(event.document.uri);
+  scanResults.delete(event.document.uri);
   states.delete(event.document.uri);
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });

@@ -1,0 +1,41 @@
+/**
+ * The worker thread behind scanInWorker (datasets.ts): it loads one dataset section through the
+ * data layer (listing, decoding through the cache, with the data layer's decode pool), runs every
+ * check, and posts the findings and a per-class summary back. It is bundled as its own entry,
+ * dist/scan-worker.js, next to the server that starts it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkDataset, loadDataset, SPLITS } from '../data';
+import type { ClassSummary, DatasetScanResult, ScanRequest, ScanWorkerMessage, SplitSummary } from './datasets';
+
+const post = (message: ScanWorkerMessage): void => parentPort!.postMessage(message);
+
+async function run(request: ScanRequest): Promise<DatasetScanResult> {
+  const loaded = await loadDataset(request.spec, {
+    baseDir: request.baseDir,
+    cacheDir: request.cacheDir,
+    onProgress: (progress) => post({ kind: 'progress', progress }),
+  });
+  const report = checkDataset(loaded, request.spec);
+  const splits: SplitSummary[] = [];
+  for (const split of SPLITS) {
+    const data = loaded.splits[split];
+    const view = loaded.scan.splits[split];
+    if (!data || !view) continue;
+    const counts = new Array<number>(loaded.classes.length).fill(0);
+    const firstFiles = new Array<string | undefined>(loaded.classes.length);
+    data.labels.forEach((label, i) => {
+      counts[label]!++;
+      // CIFAR and IDX images are records (`file#n`), not files an editor can open.
+      if (firstFiles[label] === undefined && view.kind === 'imagefolder') firstFiles[label] = data.ids[i];
+    });
+    const classes: ClassSummary[] = loaded.classes.map((name, label) => ({ name, count: counts[label]!, ...(firstFiles[label] ? { firstFile: firstFiles[label] } : {}) }));
+    splits.push({ split, path: view.path, count: data.count, classes, ...(view.carvedFrom ? { carvedFrom: view.carvedFrom } : {}) });
+  }
+  return { name: request.name, classes: loaded.classes, splits, findings: report.findings };
+}
+
+run(workerData as ScanRequest).then(
+  (result) => post({ kind: 'done', result }),
+  (error: unknown) => post({ kind: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+);

@@ -1,0 +1,189 @@
+/**
+ * Protocol tests of dataset checks: the bundled server scans a dataset section's folders when the
+ * file is opened or saved, in a worker thread, with work-done progress, and publishes what it finds
+ * as diagnostics on the section, merged with the language diagnostics. The fixture is a small
+ * ImageFolder written with sharp: a zero-byte PNG, an empty class folder, enough images that a
+ * scan takes a moment.
+ *
+ * Run with `npm run build && npx tsc -p tsconfig.json && node --test out/test/protocol`.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import {
+  DidSaveTextDocumentNotification,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  WorkDoneProgressCreateRequest,
+  type MarkupContent,
+  type ProgressToken,
+  type PublishDiagnosticsParams,
+  type Range,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressEnd,
+  type WorkDoneProgressReport,
+} from 'vscode-languageserver-protocol';
+import { LspClient, positionAt } from './lsp-client';
+
+/** Images per real class in train: enough that decoding them takes longer than answering a hover. */
+const PER_CLASS = 120;
+
+/** A distinct 16×16 RGB image for each seed, so that no two files count as duplicates. */
+async function writeImage(file: string, seed: number): Promise<void> {
+  const pixels = Buffer.alloc(16 * 16 * 3);
+  let state = seed * 2654435761 + 1;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    pixels[i] = state >>> 24;
+  }
+  await sharp(pixels, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(file);
+}
+
+const MODEL = `model Net {
+  input 3x16x16
+  flatten
+  dense classes
+}
+
+dataset pets {
+  train "data/train"
+  val "data/val"
+  image 3x16x16
+}
+
+train {
+  model Net
+  data pets
+}
+`;
+
+function rangeOfText(text: string, needle: string): Range {
+  const offset = text.indexOf(needle);
+  assert.ok(offset >= 0, needle);
+  return { start: positionAt(text, offset), end: positionAt(text, offset + needle.length) };
+}
+
+/** A diagnostic's text: the server sends plain strings, the protocol also allows Markdown. */
+function textOf(content: string | MarkupContent): string {
+  return typeof content === 'string' ? content : content.value;
+}
+
+/** Waits until `holds` is true, checking every 20 ms, or fails after `timeoutMs`. */
+async function until(holds: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!holds()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const isFromScan = (params: PublishDiagnosticsParams): boolean => params.diagnostics.some((d) => d.code === 'empty-file');
+
+describe('dataset checks', () => {
+  let dir: string;
+  let uri: string;
+  let client: LspClient;
+  const progress: { token: ProgressToken; value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd }[] = [];
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-datasets-'));
+    let seed = 0;
+    for (const [split, count] of [['train', PER_CLASS], ['val', 4]] as const) {
+      for (const name of ['cat', 'dog']) {
+        const folder = path.join(dir, 'data', split, name);
+        fs.mkdirSync(folder, { recursive: true });
+        for (let i = 0; i < count; i++) await writeImage(path.join(folder, `${i}.png`), ++seed);
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'data/train/cat/zero.png'), '');
+    fs.mkdirSync(path.join(dir, 'data/train/bird'));
+    fs.writeFileSync(path.join(dir, 'model.ocular'), MODEL);
+    uri = pathToFileURL(path.join(dir, 'model.ocular')).href;
+
+    client = new LspClient();
+    client.connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
+    client.connection.onNotification('$/progress', (params: { token: ProgressToken; value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd }) => {
+      progress.push(params);
+    });
+    await client.request(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: pathToFileURL(dir).href,
+      capabilities: { window: { workDoneProgress: true } },
+      workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'fixture' }],
+    });
+    await client.connection.sendNotification(InitializedNotification.type, {});
+  });
+
+  after(() => {
+    client.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  let scanned: PublishDiagnosticsParams;
+
+  test('answers hover while the scan runs, then publishes the findings', async () => {
+    await client.open(uri, MODEL);
+    const hover = await client.request(HoverRequest.type, { textDocument: { uri }, position: rangeOfText(MODEL, 'dense').start });
+    assert.ok(hover, 'no hover for dense');
+    assert.ok(!client.allDiagnostics(uri).some(isFromScan), 'the scan finished before the hover was answered; the test proves nothing');
+    scanned = await client.waitForDiagnostics(uri, isFromScan, 'diagnostics from the dataset scan', 30_000);
+  });
+
+  test('a zero-byte image is reported on the train path, naming the file', () => {
+    const empty = scanned.diagnostics.filter((d) => d.code === 'empty-file');
+    assert.equal(empty.length, 1, JSON.stringify(scanned.diagnostics));
+    assert.match(textOf(empty[0]!.message), /zero\.png' is empty \(0 bytes\)/);
+    assert.deepEqual(empty[0]!.range, rangeOfText(MODEL, '"data/train"'));
+  });
+
+  test('an empty class folder is reported on the train path, naming the class', () => {
+    const empty = scanned.diagnostics.filter((d) => d.code === 'empty-class' && textOf(d.message).includes("'bird'"));
+    assert.ok(empty.length >= 1, JSON.stringify(scanned.diagnostics));
+    assert.match(textOf(empty[0]!.message), /bird' has no usable images/);
+    assert.deepEqual(empty[0]!.range, rangeOfText(MODEL, '"data/train"'));
+  });
+
+  test('reports work-done progress titled after the dataset, from begin to end', () => {
+    const begin = progress.find((p) => p.value.kind === 'begin');
+    assert.ok(begin, JSON.stringify(progress));
+    assert.equal((begin.value as WorkDoneProgressBegin).title, 'Scanning dataset pets');
+    assert.ok(progress.some((p) => p.token === begin.token && p.value.kind === 'end'));
+  });
+
+  test('findings follow their section after an edit and stay inside the document', async () => {
+    await client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# a comment\n\n' }]);
+    const edited = '# a comment\n\n' + MODEL;
+    const { diagnostics } = await client.diagnostics(uri, 2);
+    const empty = diagnostics.find((d) => d.code === 'empty-file');
+    assert.ok(empty, 'the scan findings were dropped by an edit');
+    assert.deepEqual(empty.range, rangeOfText(edited, '"data/train"'));
+
+    const cut = edited.slice(0, edited.indexOf('dataset pets'));
+    await client.change(uri, 3, [{ range: { start: { line: 0, character: 0 }, end: positionAt(edited, edited.length) }, text: cut }]);
+    const after = await client.diagnostics(uri, 3);
+    assert.ok(!after.diagnostics.some((d) => d.code === 'empty-file'), 'findings of a removed dataset are still shown');
+    const end = positionAt(cut, cut.length);
+    for (const d of after.diagnostics) assert.ok(d.range.end.line < end.line || (d.range.end.line === end.line && d.range.end.character <= end.character), JSON.stringify(d));
+  });
+
+  test('saving scans again, and a newer scan cancels the older one', async () => {
+    const cut = fs.readFileSync(path.join(dir, 'model.ocular'), 'utf8').slice(0, MODEL.indexOf('dataset pets'));
+    await client.change(uri, 4, [{ range: { start: { line: 0, character: 0 }, end: positionAt('# a comment\n\n' + cut, ('# a comment\n\n' + cut).length) }, text: MODEL }]);
+    const before = progress.length;
+    await client.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
+    await client.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
+    // One progress per save: the first is cancelled by the second, and both end.
+    await until(() => progress.slice(before).filter((p) => p.value.kind === 'end').length >= 2, 'both scans to end');
+    const published = client.allDiagnostics(uri).length;
+    const last = await client.waitForDiagnostics(uri, (p) => client.allDiagnostics(uri).indexOf(p) >= published - 1 && p.version === 4, 'diagnostics after saving');
+    assert.ok(isFromScan(last), JSON.stringify(last));
+    const begins = progress.slice(before).filter((p) => p.value.kind === 'begin');
+    // Every progress that began also ended, the cancelled one included.
+    for (const b of begins) assert.ok(progress.some((p) => p.token === b.token && p.value.kind === 'end'), JSON.stringify(progress));
+  });
+});
