@@ -49,7 +49,7 @@ export function run(command, args, options = {}) {
   });
 }
 
-/** @returns {Map<number, number>} pid → parent pid, for every process we can see. */
+/** @returns {Map<number, { ppid: number, pgid: number }>} every process we can see */
 function processTable() {
   const table = new Map();
   for (const entry of readdirSync('/proc')) {
@@ -58,7 +58,7 @@ function processTable() {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), Number(fields[1]));
+      table.set(Number(entry), { ppid: Number(fields[1]), pgid: Number(fields[2]) });
     } catch {
       // The process ended while we looked.
     }
@@ -73,7 +73,7 @@ export function descendants(pid) {
   const frontier = [pid];
   while (frontier.length > 0) {
     const parent = frontier.pop();
-    for (const [child, ppid] of table) {
+    for (const [child, { ppid }] of table) {
       if (ppid === parent && !found.includes(child)) {
         found.push(child);
         frontier.push(child);
@@ -135,10 +135,27 @@ export function processesMentioning(text) {
   return found;
 }
 
-/** Kills every process mentioning `text`; returns what it had to kill. */
+/**
+ * Kills every process mentioning `text`, with its descendants and, where it leads a process
+ * group (as the children spawned here do), the rest of its group: a code-server whose runner was
+ * killed still has its extension host and language server, which do not name the folder.
+ * Returns the processes that mentioned `text`.
+ */
 export function killMentioning(text) {
   const found = processesMentioning(text);
-  for (const { pid } of found) signal(pid, 'SIGKILL');
+  if (found.length === 0) return found;
+  const table = processTable();
+  const doomed = new Set();
+  for (const { pid } of found) {
+    doomed.add(pid);
+    for (const child of descendants(pid)) doomed.add(child);
+    const entry = table.get(pid);
+    if (entry && entry.pgid === pid) {
+      for (const [other, { pgid }] of table) if (pgid === pid) doomed.add(other);
+    }
+  }
+  doomed.delete(process.pid);
+  for (const pid of doomed) signal(pid, 'SIGKILL');
   return found;
 }
 

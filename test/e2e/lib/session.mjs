@@ -1,11 +1,43 @@
 // One end-to-end session: a fresh code-server with the packaged extension, a fresh Chromium
 // showing it, and the artifacts (a screenshot per step, logs on failure) in one folder.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { launchBrowser } from './browser.mjs';
 import { codeServerDirs, ensureCodeServer, freePort, installVsix, packageVsix, repoRoot, startCodeServer, writeUserSettings } from './codeserver.mjs';
 import { cleanup, killMentioning, onCleanup, processesMentioning, sweepOnExit } from './processes.mjs';
+
+const RUN_PREFIX = 'ocular-e2e-';
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Ends what earlier runs left behind when they could not clean up (killed with SIGKILL, or the
+ * machine's OOM killer): every run folder whose owner process is gone, and the processes that
+ * still mention it. Runs going on beside this one are left alone.
+ */
+function reapStaleRuns() {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(RUN_PREFIX)) continue;
+    const dir = path.join(tmpdir(), entry);
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim());
+    } catch {
+      continue; // Not ours, or still being created.
+    }
+    let ownerAlive = false;
+    try {
+      process.kill(owner, 0);
+      ownerAlive = true;
+    } catch {
+      // Gone.
+    }
+    if (ownerAlive) continue;
+    const killed = killMentioning(dir);
+    if (killed.length > 0) console.log(`[e2e] ended ${killed.length} process(es) left by an earlier run in ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Where screenshots and logs go: $OCULAR_E2E_ARTIFACTS or test-results/e2e. */
 export const artifactsDir = path.resolve(process.env.OCULAR_E2E_ARTIFACTS ?? path.join(repoRoot, 'test-results', 'e2e'));
@@ -50,7 +82,9 @@ export class Session {
     rmSync(artifactsDir, { recursive: true, force: true });
     mkdirSync(artifactsDir, { recursive: true });
     // Fresh user data, extensions, browser profile and workspace for every run.
-    this.runDir = mkdtempSync(path.join(tmpdir(), 'ocular-e2e-'));
+    reapStaleRuns();
+    this.runDir = mkdtempSync(path.join(tmpdir(), RUN_PREFIX));
+    writeFileSync(path.join(this.runDir, OWNER_FILE), `${process.pid}\n`);
     sweepOnExit(this.runDir);
     onCleanup(() => {
       if (process.env.OCULAR_E2E_KEEP) console.log(`[e2e] kept the run's folder: ${this.runDir}`);
