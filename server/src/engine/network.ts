@@ -186,9 +186,8 @@ export function initialValues(spec: WeightSpec, seed: number): Float32Array {
       return values;
     }
     case 'glorot': {
-      const random = new SeededRandom(streamSeed(seed, spec.key));
       const limit = Math.sqrt(6 / (init.fanIn + init.fanOut));
-      for (let i = 0; i < values.length; i++) values[i] = limit * (2 * random.next() - 1);
+      new SeededRandom(streamSeed(seed, spec.key)).fillUniform(values, -limit, limit);
       return values;
     }
   }

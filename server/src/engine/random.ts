@@ -48,6 +48,25 @@ export class SeededRandom {
     return this.uint32() / 4294967296;
   }
 
+  /**
+   * Fills `values` with `low + (high − low)·u`, u uniform in [0, 1): the same numbers as calling
+   * `next()` for each, with the state kept in locals because models can have 100M weights.
+   */
+  fillUniform(values: Float32Array, low: number, high: number): void {
+    let { a, b, c, d } = this;
+    const scale = (high - low) / 4294967296;
+    for (let i = 0; i < values.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      values[i] = low + (t >>> 0) * scale;
+    }
+    Object.assign(this, { a, b, c, d });
+  }
+
   /** Standard normal, by the Box–Muller transform (two values per pair of uniforms). */
   normal(): number {
     if (this.spare !== undefined) {

@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// The gradients of every op are registered by the layers package's Node bundle; tfjs-core's own
+// register_all_gradients module is ES-only and cannot be required in Node.
+import '@tensorflow/tfjs-layers';
 import type { BackendPreference, DeviceInfo, SkippedBackend } from '../engine';
 import { diagnoseGpuSetup, GPU_PACKAGE, packageProblem, type GpuFacts } from './gpu-diagnosis';
 import { gatherGpuFacts, packageInstalled } from './gpu-facts';

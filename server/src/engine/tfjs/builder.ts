@@ -135,11 +135,13 @@ class Builder {
   }
 
   /** Checks the stride and dilation of a convolution against what TensorFlow.js can do. */
-  private window(layer: LayerInstance): { kernel: Pair; stride: Pair; dilation: Pair } {
+  private window(layer: LayerInstance, depthwise: boolean): { kernel: Pair; stride: Pair; dilation: Pair } {
     const kernel = pairArg(layer.args.get('kernel'), [3, 3]);
     const stride = pairArg(layer.args.get('stride'), [1, 1]);
     const dilation = pairArg(layer.args.get('dilation'), [1, 1]);
     const dilated = dilation[0] > 1 || dilation[1] > 1;
+    // The library's depthwise layer leaves dilation out of its output shape, so later layers would be built for the wrong size.
+    if (dilated && depthwise) throw unsupported(layer, 'dilation above 1 in a depthwise convolution is not supported by the TensorFlow.js engine yet; use dilation=1.');
     if (dilated && (stride[0] > 1 || stride[1] > 1)) throw unsupported(layer, 'stride and dilation both above 1 are not supported by the TensorFlow.js engine; use one or the other.');
     if (dilated && this.training) throw unsupported(layer, 'dilation above 1 cannot be trained by the TensorFlow.js engine yet (its gradients are missing); it can predict. Use dilation=1 to train.');
     return { kernel, stride, dilation };
@@ -151,7 +153,8 @@ class Builder {
       case 'conv': {
         const groups = numberArg(layer, 'groups') || 1;
         const out = layer.output[0]!;
-        const { kernel, stride, dilation } = this.window(layer);
+        if (groups !== 1 && groups !== channels) throw unsupported(layer, `groups=${groups} is not supported by the TensorFlow.js engine yet: it has groups=1 and depthwise convolutions (groups equal to the input channels, ${channels} here, or dwconv).`);
+        const { kernel, stride, dilation } = this.window(layer, groups !== 1);
         const [input, padding] = this.padded(layer, x);
         const useBias = flagArg(layer, 'bias');
         const weight = this.specs.get(`${layer.path}.weight`)!.shape;
@@ -160,16 +163,13 @@ class Builder {
           return this.apply(conv, input, layer.path, [convLayout(weight)]);
         }
         // One group per input channel is a depthwise convolution, which TensorFlow.js has.
-        if (groups === channels) {
-          const conv = tfl.layers.depthwiseConv2d({ name: this.name('conv'), kernelSize: kernel, depthMultiplier: out / channels, strides: stride, dilationRate: dilation, padding, useBias, depthwiseInitializer: 'zeros' });
-          return this.apply(conv, input, layer.path, [depthwiseLayout(weight, channels)]);
-        }
-        throw unsupported(layer, `groups=${groups} is not supported by the TensorFlow.js engine yet: it has groups=1 and depthwise convolutions (groups equal to the input channels, ${channels} here, or dwconv).`);
+        const conv = tfl.layers.depthwiseConv2d({ name: this.name('conv'), kernelSize: kernel, depthMultiplier: out / channels, strides: stride, padding, useBias, depthwiseInitializer: 'zeros' });
+        return this.apply(conv, input, layer.path, [depthwiseLayout(weight, channels)]);
       }
       case 'dwconv': {
-        const { kernel, stride, dilation } = this.window(layer);
+        const { kernel, stride } = this.window(layer, true);
         const [input, padding] = this.padded(layer, x);
-        const conv = tfl.layers.depthwiseConv2d({ name: this.name('dwconv'), kernelSize: kernel, depthMultiplier: numberArg(layer, 'multiplier') || 1, strides: stride, dilationRate: dilation, padding, useBias: flagArg(layer, 'bias'), depthwiseInitializer: 'zeros' });
+        const conv = tfl.layers.depthwiseConv2d({ name: this.name('dwconv'), kernelSize: kernel, depthMultiplier: numberArg(layer, 'multiplier') || 1, strides: stride, padding, useBias: flagArg(layer, 'bias'), depthwiseInitializer: 'zeros' });
         return this.apply(conv, input, layer.path, [depthwiseLayout(this.specs.get(`${layer.path}.weight`)!.shape, channels)]);
       }
       case 'maxpool':

@@ -7,6 +7,9 @@
  *   output gradient as the filter, and the forward stride as the dilation.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
+ * - wasm's own `MaxPoolGrad` is replaced the same way: in 4.22 it loses gradients for images after
+ *   the first of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass
+ *   it to the maximum), which the kernel test shows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -82,12 +85,20 @@ function viaCpu(kernelName: string): tf.KernelConfig {
   };
 }
 
-/** Registers the missing training kernels on the wasm backend; calling it again does nothing. */
+let registered = false;
+
+/** Registers the missing and corrected training kernels on the wasm backend, once. */
 export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  registered = true;
   const kernels: tf.KernelConfig[] = [
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
+    viaCpu('MaxPoolGrad'),
   ];
-  for (const kernel of kernels) if (!tf.getKernel(kernel.kernelName, WASM)) tf.registerKernel(kernel);
+  for (const kernel of kernels) {
+    if (tf.getKernel(kernel.kernelName, WASM)) tf.unregisterKernel(kernel.kernelName, WASM);
+    tf.registerKernel(kernel);
+  }
 }

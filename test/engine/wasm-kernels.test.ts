@@ -1,0 +1,74 @@
+/**
+ * The wasm training kernels against the CPU backend: values and gradients (input and filter) of
+ * convolutions, depthwise convolutions and max pooling over strides, paddings and kernel shapes,
+ * with batches of more than one image (where wasm's own MaxPoolGrad goes wrong).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../server/src/engine/tfjs/backends';
+
+type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+
+interface Case {
+  readonly name: string;
+  readonly x: [number, number, number, number];
+  readonly filter?: [number, number, number, number];
+  readonly op: (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D;
+}
+
+const explicit = (top: number, bottom: number, left: number, right: number): Pad => [
+  [0, 0],
+  [top, bottom],
+  [left, right],
+  [0, 0],
+];
+
+const cases: Case[] = [
+  { name: 'conv 3×3, stride 1, valid', x: [2, 7, 6, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.conv2d(x, f, 1, 'valid') },
+  { name: 'conv 3×3, stride 2, same', x: [3, 9, 8, 2], filter: [3, 3, 2, 5], op: (x, f) => tf.conv2d(x, f, 2, 'same') },
+  { name: 'conv 2×3, stride (1, 2), explicit padding', x: [2, 5, 6, 2], filter: [2, 3, 2, 4], op: (x, f) => tf.conv2d(x, f, [1, 2], explicit(1, 1, 1, 1)) },
+  { name: 'conv 7×7, stride 2, padding 3 (a ResNet stem)', x: [2, 16, 16, 3], filter: [7, 7, 3, 8], op: (x, f) => tf.conv2d(x, f, 2, explicit(3, 3, 3, 3)) },
+  { name: 'conv 1×1, stride 2 (a projection)', x: [4, 7, 7, 6], filter: [1, 1, 6, 3], op: (x, f) => tf.conv2d(x, f, 2, 'valid') },
+  { name: 'conv 4×4, stride 3, windows leave rows unused', x: [2, 11, 10, 2], filter: [4, 4, 2, 3], op: (x, f) => tf.conv2d(x, f, 3, 'valid') },
+  { name: 'depthwise 3×3, multiplier 2, stride 2, same', x: [2, 8, 7, 3], filter: [3, 3, 3, 2], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
+  { name: 'depthwise 3×3, padding 1', x: [3, 6, 6, 4], filter: [3, 3, 4, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 1, explicit(1, 1, 1, 1)) },
+  { name: 'max pool 2, batch of 3', x: [3, 6, 6, 2], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
+  { name: 'max pool 3, stride 2, padding 1', x: [2, 9, 8, 3], op: (x) => tf.maxPool(x, 3, 2, explicit(1, 1, 1, 1)) },
+];
+
+/** Deterministic values without ties, so the maximum of a window is unique. */
+const values = (count: number, seed: number): Float32Array => Float32Array.from({ length: count }, (_, i) => Math.sin(seed + 1.37 * i) + 0.001 * i);
+
+async function run(backend: 'cpu' | 'wasm', c: Case): Promise<{ y: Float32Array; dx: Float32Array; dw?: Float32Array }> {
+  await selectBackend({ preference: backend });
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
+    const filter = tf.tensor4d(values(c.filter ? c.filter.reduce((a, b) => a * b) : 1, 2), c.filter ?? [1, 1, 1, 1]);
+    const y = c.op(x, filter);
+    // A weighted sum, so every output position sends a different gradient back.
+    const weights = tf.tensor(values(y.size, 3), y.shape);
+    const loss = (xx: tf.Tensor4D, ff: tf.Tensor4D): tf.Scalar => tf.sum(tf.mul(c.op(xx, ff), weights));
+    if (!c.filter) return { y: y.dataSync() as Float32Array, dx: tf.grad((xx: tf.Tensor) => loss(xx as tf.Tensor4D, filter))(x).dataSync() as Float32Array };
+    const [dx, dw] = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => loss(xx as tf.Tensor4D, ff as tf.Tensor4D))([x, filter]);
+    return { y: y.dataSync() as Float32Array, dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
+  });
+}
+
+const close = (actual: Float32Array, expected: Float32Array, what: string): void => {
+  assert.equal(actual.length, expected.length, what);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  expected.forEach((e, i) => assert.ok(Math.abs(actual[i]! - e) <= 1e-5 * scale, `${what}[${i}]: wasm ${actual[i]} ≠ cpu ${e}`));
+};
+
+describe('wasm training kernels agree with the CPU backend', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const cpu = await run('cpu', c);
+      const wasm = await run('wasm', c);
+      close(wasm.y, cpu.y, 'output');
+      close(wasm.dx, cpu.dx, 'input gradient');
+      if (cpu.dw) close(wasm.dw!, cpu.dw, 'filter gradient');
+    });
+  }
+});
