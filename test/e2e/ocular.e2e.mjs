@@ -236,6 +236,15 @@ scenario('command palette: Ocular: Show Model Summary prints the layer table', a
   assert.match(text, /dense\S*\s+dense\s+\[10\]\s+5,130/, text);
 });
 
+scenario('logs: the Ocular extension logged no errors', async () => {
+  // Errors that never reach the UI (a module missing from the .vsix, a crashed worker) show here.
+  const errors = session
+    .ocularLogs()
+    .split('\n')
+    .filter((line) => /\[error\]/i.test(line));
+  assert.deepEqual(errors, [], `the Ocular log has errors:\n${errors.join('\n')}`);
+});
+
 test('clean-up: every process the run started has ended', { timeout: 60_000 }, async () => {
   clearTimeout(watchdog);
   const leftovers = await session.stop();

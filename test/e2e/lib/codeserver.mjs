@@ -118,9 +118,12 @@ export async function packageVsix(outFile) {
   mkdirSync(path.dirname(outFile), { recursive: true });
   await run('npm', ['run', '--silent', 'build'], { cwd: repoRoot });
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  // The bundles in dist/ are self-contained, hence --no-dependencies. The manifest names no
-  // repository and the licence is in package.json's "license" field; README links stay relative.
-  await run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', outFile], {
+  // Not --no-dependencies: the bundles in dist/ inline everything except sharp (a native module),
+  // and with --no-dependencies vsce skips node_modules whatever .vscodeignore says. With
+  // dependencies, .vscodeignore keeps only what it names (sharp, its platform binaries and its
+  // own dependencies). The manifest names no repository and the licence is in package.json's
+  // "license" field; README links stay relative.
+  await run(process.execPath, [vsce, 'package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', outFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

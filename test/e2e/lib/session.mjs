@@ -138,6 +138,11 @@ export class Session {
     return readLogs(this.dirs?.userData, (file) => file.endsWith(path.join('exthost1', 'remoteexthost.log')));
   }
 
+  /** The Ocular log channels (language client and server) so far. */
+  ocularLogs() {
+    return readLogs(this.dirs?.userData, (file) => file.includes(`${path.sep}ocular.ocular${path.sep}`));
+  }
+
   /** What a failed step leaves behind: the page's screenshot and the extension host's logs. */
   async saveFailure(name, error) {
     const base = path.join(artifactsDir, `FAILED-${slug(name)}`);
