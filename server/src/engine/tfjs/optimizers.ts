@@ -24,7 +24,8 @@ export class Optimizer {
     private readonly settings: OptimizerSettings,
     private readonly variables: readonly tf.Variable[],
   ) {
-    const zeros = (): tf.Variable[] => variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    // Inside tidy, so the zeros a variable is made from are freed; the variable itself is kept.
+    const zeros = (): tf.Variable[] => variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
     this.first = !isSgd(settings) || settings.momentum > 0 ? zeros() : [];
     this.second = isSgd(settings) ? [] : zeros();
   }

@@ -82,7 +82,7 @@ class TfjsModel implements EngineModel {
       optimizer.apply(gradients, learningRate);
       updated = true;
     } else {
-      const sums = (this.sums ??= this.trainable.map((v) => tf.variable(tf.zerosLike(v), false)));
+      const sums = (this.sums ??= this.trainable.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
       tf.tidy(() => sums.forEach((sum, i) => sum.assign(tf.add(sum, gradients[i]!))));
       if (++this.gathered === accumulate) {
         // The mean of the gathered gradients, as PyTorch gets by dividing each batch's loss by the steps.
