@@ -6,7 +6,7 @@
  * This module imports only vscode-jsonrpc's message-type classes (re-exported by both
  * vscode-languageclient and vscode-languageserver), never either side's runtime.
  */
-import { RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 /** One row of a model summary: a layer as it runs, after blocks and repeats are expanded. */
 export interface SummaryRow {
@@ -44,3 +44,64 @@ export interface ModelSummary {
  * Answers null when the document has no model that can be summarised.
  */
 export const ModelSummaryRequest = new RequestType<ModelSummaryParams, ModelSummary | null, void>('ocular/modelSummary');
+
+export interface DatasetTreeParams {
+  /** The `.ocular` document whose datasets are wanted. */
+  readonly uri: string;
+}
+
+/** A problem the latest scan found, shown on the tree node it is about. */
+export interface DatasetTreeWarning {
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly message: string;
+}
+
+export interface DatasetTreeClass {
+  readonly name: string;
+  /** Usable images of the class in the split. */
+  readonly count: number;
+  /** The class's share of the split's images, from 0 to 1. */
+  readonly share: number;
+  /** A `file:` URI of the class's first image; absent for CIFAR and IDX records or an empty class. */
+  readonly firstImage?: string;
+  readonly warnings: readonly DatasetTreeWarning[];
+}
+
+export interface DatasetTreeSplit {
+  readonly split: 'train' | 'val' | 'test';
+  /** The source path, absolute. */
+  readonly path: string;
+  readonly count: number;
+  /** The split's share of the dataset's images, from 0 to 1. */
+  readonly share: number;
+  /** Set when the split was carved out of another by `split val=… test=…`. */
+  readonly carvedFrom?: 'train' | 'val' | 'test';
+  readonly classes: readonly DatasetTreeClass[];
+  readonly warnings: readonly DatasetTreeWarning[];
+}
+
+export interface DatasetTreeDataset {
+  readonly name: string;
+  readonly splits: readonly DatasetTreeSplit[];
+  /** Problems about the dataset as a whole, or about a split or class the tree has no node for. */
+  readonly warnings: readonly DatasetTreeWarning[];
+}
+
+export interface DatasetTree {
+  readonly uri: string;
+  readonly datasets: readonly DatasetTreeDataset[];
+}
+
+/**
+ * client → server: the datasets of an open document as the latest scan saw them (datasets →
+ * splits → classes with counts and shares, warnings per node). Answers null before the first scan
+ * of the document has finished.
+ */
+export const DatasetTreeRequest = new RequestType<DatasetTreeParams, DatasetTree | null, void>('ocular/datasetTree');
+
+export interface DatasetsChangedParams {
+  readonly uri: string;
+}
+
+/** server → client: a scan of the document's datasets finished (or the document closed); ask for the tree again. */
+export const DatasetsChangedNotification = new NotificationType<DatasetsChangedParams>('ocular/datasetsChanged');

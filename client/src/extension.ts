@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { ModelSummaryRequest } from '../../protocol/protocol';
+import { DatasetsView } from './datasets';
 
 let client: LanguageClient | undefined;
 
@@ -35,6 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('ocular.restartServer', () => client?.restart()),
   );
   await client.start();
+  const datasets = new DatasetsView(client);
+  context.subscriptions.push(datasets, vscode.window.createTreeView('ocularDatasets', { treeDataProvider: datasets }));
 }
 
 export async function deactivate(): Promise<void> {

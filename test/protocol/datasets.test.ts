@@ -28,6 +28,7 @@ import {
   type WorkDoneProgressEnd,
   type WorkDoneProgressReport,
 } from 'vscode-languageserver-protocol';
+import { DatasetsChangedNotification, DatasetTreeRequest } from '../../protocol/protocol';
 import { LspClient, positionAt } from './lsp-client';
 
 /** Images per real class in train: enough that decoding them takes longer than answering a hover. */
@@ -88,6 +89,7 @@ describe('dataset checks', () => {
   let dir: string;
   let uri: string;
   let client: LspClient;
+  const changed: string[] = [];
   const progress: { token: ProgressToken; value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd }[] = [];
 
   before(async () => {
@@ -107,6 +109,9 @@ describe('dataset checks', () => {
 
     client = new LspClient();
     client.connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
+    client.connection.onNotification(DatasetsChangedNotification.method, (params: { uri: string }) => {
+      changed.push(params.uri);
+    });
     client.connection.onNotification('$/progress', (params: { token: ProgressToken; value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd }) => {
       progress.push(params);
     });
@@ -153,6 +158,23 @@ describe('dataset checks', () => {
     assert.ok(begin, JSON.stringify(progress));
     assert.equal((begin.value as WorkDoneProgressBegin).title, 'Scanning dataset pets');
     assert.ok(progress.some((p) => p.token === begin.token && p.value.kind === 'end'));
+  });
+
+  test('ocular/datasetTree lists splits and classes with counts, shares and warnings per node', async () => {
+    await until(() => changed.includes(uri), 'ocular/datasetsChanged');
+    const tree = await client.request(DatasetTreeRequest, { uri });
+    assert.ok(tree);
+    assert.deepEqual(tree.datasets.map((d) => d.name), ['pets']);
+    const [train, val] = tree.datasets[0]!.splits;
+    assert.deepEqual([train!.split, train!.count, val!.split, val!.count], ['train', 2 * PER_CLASS, 'val', 8]);
+    assert.equal(train!.share, (2 * PER_CLASS) / (2 * PER_CLASS + 8));
+    assert.deepEqual(train!.classes.map((c) => [c.name, c.count, c.share]), [['bird', 0, 0], ['cat', PER_CLASS, 0.5], ['dog', PER_CLASS, 0.5]]);
+    const [bird, cat] = train!.classes;
+    assert.ok(bird!.warnings.some((w) => w.message.includes("'bird'")), JSON.stringify(bird));
+    assert.ok(cat!.warnings.some((w) => w.message.includes('zero.png')), JSON.stringify(cat));
+    assert.equal(bird!.firstImage, undefined);
+    assert.match(cat!.firstImage!, /^file:\/\/.*\/data\/train\/cat\/\d+\.png$/);
+    assert.equal(await client.request(DatasetTreeRequest, { uri: 'file:///not/open.ocular' }), null);
   });
 
   test('findings follow their section after an edit and stay inside the document', async () => {

@@ -20,7 +20,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ModelSummaryRequest, type ModelSummary } from '../../../protocol/protocol';
+import { DatasetsChangedNotification, DatasetTreeRequest, ModelSummaryRequest, type DatasetTree, type ModelSummary } from '../../../protocol/protocol';
 import { analyze, type Analysis } from '../language/analysis';
 import type { Diagnostic } from '../language/diagnostics';
 import { complete } from '../language/features/completion';
@@ -33,6 +33,7 @@ import { summaryRows, summaryText } from '../language/features/summary';
 import { LineIndex } from '../language/text';
 import { checkDatasetPaths, listPathEntries } from '../host/paths';
 import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
+import { toDatasetTree } from './datasets';
 import { toCompletionKind, toDiagnostic, toDocumentSymbol, toRange, toSpan } from './convert';
 
 interface DocumentState {
@@ -152,6 +153,7 @@ async function scanDatasets(uri: string): Promise<void> {
   if (!documents.get(uri)) return;
   scanResults.set(uri, results);
   publish(uri);
+  void connection.sendNotification(DatasetsChangedNotification, { uri });
 }
 
 connection.onInitialize((params): InitializeResult => {
@@ -190,8 +192,9 @@ documents.onDidSave((event) => void scanDatasets(event.document.uri));
 documents.onDidClose((event) => {
   scanning.get(event.document.uri)?.abort();
   scanning.delete(event.document.uri);
-  scanResults.delete(event.document.uri);
+  const scanned = scanResults.delete(event.document.uri);
   states.delete(event.document.uri);
+  if (scanned) void connection.sendNotification(DatasetsChangedNotification, { uri: event.document.uri });
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });
 
@@ -337,6 +340,14 @@ connection.onRequest(
       totalMacs: model.totalMacs,
       text: summaryText(model),
     };
+  }),
+);
+
+connection.onRequest(
+  DatasetTreeRequest,
+  guard('datasetTree', null, (params): DatasetTree | null => {
+    const results = scanResults.get(params.uri);
+    return results ? { uri: params.uri, datasets: toDatasetTree(results) } : null;
   }),
 );
 
