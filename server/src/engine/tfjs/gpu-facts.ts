@@ -38,7 +38,8 @@ export function parseLdconfig(text: string): Map<string, string> {
   const found = new Map<string, string>();
   for (const line of text.split('\n')) {
     const match = /^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(\S+)/.exec(line);
-    if (match && !found.has(match[1]!) && !/i386|,x32/.test(match[2]!)) found.set(match[1]!, match[3]!);
+    // 64-bit entries say so (`libc6,x86-64`, `libc6,AArch64`); a bare `libc6` is a 32-bit library.
+    if (match && !found.has(match[1]!) && /64/.test(match[2]!)) found.set(match[1]!, match[3]!);
   }
   return found;
 }
