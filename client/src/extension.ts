@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { ModelSummaryRequest } from '../../protocol/protocol';
 import { DatasetsView } from './datasets';
+import { downloadDatasetCommand } from './download';
 
 let client: LanguageClient | undefined;
 
@@ -34,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand('ocular.showModelSummary', () => showModelSummary(summaries)),
     vscode.commands.registerCommand('ocular.restartServer', () => client?.restart()),
+    vscode.commands.registerCommand('ocular.downloadDataset', downloadDatasetCommand),
   );
   await client.start();
   const datasets = new DatasetsView(client);
