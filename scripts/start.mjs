@@ -52,9 +52,13 @@ async function browser() {
   if (!existsSync(path.join(dirs.userData, 'User', 'settings.json'))) {
     writeUserSettings(dirs, {
       'workbench.startupEditor': 'none',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'chat.disableAIFeatures': true,
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
+      // examples/ sits inside this repository: no prompt to open the parent repository.
+      'git.openRepositoryInParentFolders': 'never',
     });
   }
   const port = await pickPort();
