@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   try {
     await runTests({
       version: process.env.OCULAR_VSCODE_VERSION ?? 'stable',
+      // The download goes to the git-ignored .e2e/ folder, beside code-server's cache.
+      cachePath: path.join(repoRoot, '.e2e', 'vscode-test'),
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
       launchArgs: [
