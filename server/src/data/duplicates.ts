@@ -24,6 +24,9 @@ export interface DuplicateGroup {
   readonly members: readonly DuplicateMember[];
 }
 
+/** The side of the grey thumbnails that confirm a near copy. */
+const THUMBNAIL = 16;
+
 export interface DuplicateOptions {
   /** Largest difference-hash distance, in bits, for a near duplicate (default 4). */
   readonly maxDistance?: number;
@@ -97,7 +100,7 @@ export function findDuplicates(dataset: LoadedDataset, options: DuplicateOptions
     if (!t) {
       const { split, slot } = items[i]!;
       const size = split.shape[0] * split.shape[1] * split.shape[2];
-      t = greyThumbnail(split.block.pixels.subarray(slot * size, (slot + 1) * size), split.shape, 16, 16);
+      t = greyThumbnail(split.block.pixels.subarray(slot * size, (slot + 1) * size), split.shape, THUMBNAIL, THUMBNAIL);
       thumbnails.set(i, t);
     }
     return t;
@@ -138,10 +141,13 @@ export function findDuplicates(dataset: LoadedDataset, options: DuplicateOptions
     }
     return value;
   };
+  // Images decoded smaller than the thumbnail are checked for exact copies only: at 8×8, two
+  // people's handwritten ones are as alike as a re-encoded copy, so a near match means nothing.
+  const comparable = representatives.filter((i) => items[i]!.split.shape[1] >= THUMBNAIL && items[i]!.split.shape[2] >= THUMBNAIL);
   const compared = new Set<string>();
   for (let b = 0; b < bands; b++) {
     const buckets = new Map<number, number[]>();
-    for (const i of representatives) {
+    for (const i of comparable) {
       const [hi, lo] = dh(i);
       const key = band(hi, lo, b);
       const bucket = buckets.get(key);
