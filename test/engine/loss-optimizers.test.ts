@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../../server/src/engine/engine';
 import { lossTargets } from '../../server/src/engine/loss';
-import { balancedClassWeights, optimizerSettings } from '../../server/src/engine/training';
+import { balancedClassWeights, optimizerSettings, trainingSetup } from '../../server/src/engine/training';
 import { selectBackend } from '../../server/src/engine/tfjs/backends';
 import { Optimizer } from '../../server/src/engine/tfjs/optimizers';
 import { crossEntropy } from '../../server/src/engine/tfjs/tfjs-engine';
@@ -58,6 +58,18 @@ describe('cross-entropy loss', () => {
 
   it('balanced class weights are images / (classes × images of the class)', () => {
     near(balancedClassWeights([10, 30, 20, 0]), [60 / 40, 60 / 120, 60 / 80, 0], 1e-12, 'weights');
+  });
+
+  it('the training setup takes smoothing, accumulation and class weights from the train section', () => {
+    assert.deepEqual(trainingSetup(trainOf('label_smoothing 0.1', 'accumulate 4', 'class_weights balanced'), [1, 3]), {
+      optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+      labelSmoothing: 0.1,
+      classWeights: [2, 2 / 3],
+      accumulate: 4,
+    });
+    assert.deepEqual(trainingSetup(trainOf('class_weights (1, 5)')).classWeights, [1, 5]);
+    assert.equal(trainingSetup(trainOf()).classWeights, undefined);
+    assert.throws(() => trainingSetup(trainOf('class_weights balanced')), /needs the number of training images per class/);
   });
 });
 
