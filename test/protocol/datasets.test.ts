@@ -19,6 +19,7 @@ import {
   HoverRequest,
   InitializedNotification,
   InitializeRequest,
+  WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
   type MarkupContent,
   type ProgressToken,
@@ -191,6 +192,22 @@ describe('dataset checks', () => {
     assert.ok(!after.diagnostics.some((d) => d.code === 'empty-file'), 'findings of a removed dataset are still shown');
     const end = positionAt(cut, cut.length);
     for (const d of after.diagnostics) assert.ok(d.range.end.line < end.line || (d.range.end.line === end.line && d.range.end.character <= end.character), JSON.stringify(d));
+  });
+
+  test('cancelling the progress stops the scan: no findings are published', async () => {
+    // Another image size decodes again instead of reading the cache the earlier scans wrote.
+    const text = MODEL.replace(/3x16x16/g, '3x12x12');
+    const other = pathToFileURL(path.join(dir, 'cancelled.ocular')).href;
+    const before = progress.length;
+    await client.open(other, text);
+    await until(() => progress.slice(before).some((p) => p.value.kind === 'begin'), 'the scan to begin');
+    const begin = progress.slice(before).find((p) => p.value.kind === 'begin')!;
+    await client.connection.sendNotification(WorkDoneProgressCancelNotification.method, { token: begin.token });
+    await until(() => progress.some((p) => p.token === begin.token && p.value.kind === 'end'), 'the cancelled scan to end');
+    // An uncancelled scan of these images publishes well within this time (the first test's takes a few hundred ms).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok(!client.allDiagnostics(other).some(isFromScan), 'a cancelled scan published its findings');
+    await client.close(other);
   });
 
   test('saving scans again, and a newer scan cancels the older one', async () => {
