@@ -72,3 +72,12 @@ describe('wasm training kernels agree with the CPU backend', () => {
     });
   }
 });
+
+describe('wasm max pooling gradient', () => {
+  it('passes a tied window’s gradient to its first maximum, as PyTorch does', async () => {
+    await selectBackend({ preference: 'wasm' });
+    const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.zeros([2, 4, 4, 1])).dataSync());
+    const image = [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0];
+    assert.deepEqual([...dx], [...image, ...image]);
+  });
+});

@@ -7,9 +7,9 @@
  *   output gradient as the filter, and the forward stride as the dilation.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
- * - wasm's own `MaxPoolGrad` is replaced the same way: in 4.22 it loses gradients for images after
- *   the first of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass
- *   it to the maximum), which the kernel test shows.
+ * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
+ *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
+ *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -62,6 +62,62 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTens
   }
 }
 
+/**
+ * The gradient of max pooling: each window passes its output gradient to its first maximum in
+ * row-major order, as PyTorch does; padded positions never win. Channels are the inner loop so
+ * the heap is read in order.
+ */
+function maxPoolGrad({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const input = inputs['input']!;
+  const dy = inputs['dy']!;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  // Allocate first: a heap that grows would detach views taken before.
+  const out = wasm.makeOutput(input.shape, 'float32');
+  const dx = wasm.typedArrayFromHeap(out) as Float32Array;
+  const x = wasm.typedArrayFromHeap(input) as Float32Array;
+  const gradient = wasm.typedArrayFromHeap(dy) as Float32Array;
+  dx.fill(0);
+  const best = new Float32Array(channels);
+  const at = new Int32Array(channels);
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        at.fill(-1);
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const h = oh * strideHeight - info.padInfo.top + kh;
+          if (h < 0 || h >= inHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const w = ow * strideWidth - info.padInfo.left + kw;
+            if (w < 0 || w >= inWidth) continue;
+            const base = ((n * inHeight + h) * inWidth + w) * channels;
+            for (let c = 0; c < channels; c++) {
+              const value = x[base + c]!;
+              if (at[c]! < 0 || value > best[c]!) {
+                best[c] = value;
+                at[c] = base + c;
+              }
+            }
+          }
+        }
+        const source = ((n * outHeight + oh) * outWidth + ow) * channels;
+        for (let c = 0; c < channels; c++) {
+          const index = at[c]!;
+          if (index >= 0) dx[index] = dx[index]! + gradient[source + c]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Runs the CPU backend's kernel on copies of the wasm inputs and returns its result to wasm. */
 function viaCpu(kernelName: string): tf.KernelConfig {
   const cpuKernel = tf.getKernel(kernelName, 'cpu');
@@ -95,7 +151,7 @@ export function registerWasmTrainingKernels(): void {
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
-    viaCpu('MaxPoolGrad'),
+    { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
   ];
   for (const kernel of kernels) {
     if (tf.getKernel(kernel.kernelName, WASM)) tf.unregisterKernel(kernel.kernelName, WASM);
