@@ -190,7 +190,7 @@ describe('backend ladder', () => {
 
   it('cpu when asked; the wasm files are found in the package by default or in a given folder', async () => {
     assert.deepEqual(await selectBackend({ preference: 'cpu' }), { engine: 'tfjs', backend: 'cpu', description: 'plain JavaScript on the CPU (slow: for tiny models)', skipped: [] });
-    assert.match(wasmDirectory(), /tfjs-backend-wasm[\\/]dist$/);
+    assert.match(wasmDirectory() ?? '', /tfjs-backend-wasm[\\/]dist$/);
     assert.equal(wasmDirectory('/copied/wasm'), '/copied/wasm');
   });
 

@@ -101,7 +101,10 @@ export interface EngineModel {
   readonly classes: number;
   /** One training step on one batch, at the learning rate the schedule gives for this epoch. */
   trainStep(batch: Batch, learningRate: number): Promise<StepResult>;
-  /** Loss and accuracy in inference mode (dropout off, batchnorm on its running statistics). */
+  /**
+   * Loss and accuracy in inference mode (dropout off, batchnorm on its running statistics), with
+   * the training loss's smoothing and class weights, as evaluating PyTorch's criterion would.
+   */
   evaluate(batch: Batch): Promise<EvaluationResult>;
   /** Class probabilities for each image, `N×classes`, in inference mode. */
   predict(images: Uint8Array | Float32Array): Promise<Float32Array>;

@@ -8,11 +8,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // The gradients of every op are registered by the layers package's Node bundle; tfjs-core's own
 // register_all_gradients module is ES-only and cannot be required in Node.
 import '@tensorflow/tfjs-layers';
+
+// Required rather than imported: the package declares itself free of side effects, so a bundler
+// drops a bare import of it, and then the CPU backend and its kernels are never registered.
+require('@tensorflow/tfjs-backend-cpu');
 import type { BackendPreference, DeviceInfo, SkippedBackend } from '../engine';
 import { diagnoseGpuSetup, GPU_PACKAGE, packageProblem, type GpuFacts } from './gpu-diagnosis';
 import { gatherGpuFacts, packageInstalled } from './gpu-facts';
@@ -24,9 +27,15 @@ const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 /**
  * The folder with the wasm backend's `.wasm` files. By default the package's own `dist` folder;
  * a bundled extension, which ships no node_modules, passes the folder it copied them to.
+ * Undefined when there is neither.
  */
-export function wasmDirectory(override?: string): string {
-  return override ?? path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+export function wasmDirectory(override?: string): string | undefined {
+  if (override !== undefined) return override;
+  try {
+    return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  } catch {
+    return undefined;
+  }
 }
 
 export interface LadderOptions {
@@ -86,6 +95,7 @@ async function tryNative(options: LadderOptions): Promise<Outcome> {
 
 async function tryWasm(options: LadderOptions): Promise<Outcome> {
   const directory = wasmDirectory(options.wasmDirectory);
+  if (directory === undefined) return { skipped: 'The WebAssembly files were not found: the package is not installed here and no folder of copies was given.' };
   const missing = WASM_FILES.filter((file) => !fs.existsSync(path.join(directory, file)));
   if (missing.length > 0) return { skipped: `The WebAssembly files (${missing.join(', ')}) are missing from ${directory}.` };
   setWasmPaths(directory + path.sep);

@@ -120,7 +120,12 @@ class Builder {
     return tfl.layers.add({ name: this.name('add') }).apply([body, shortcut]) as tfl.SymbolicTensor;
   }
 
-  /** PyTorch's batchnorm momentum weighs the new batch; Keras's weighs the running value. */
+  /**
+   * PyTorch's batchnorm momentum weighs the new batch; Keras's weighs the running value. One
+   * difference remains: the library updates the running variance with the batch's biased variance
+   * where PyTorch uses the unbiased one, a factor n/(n−1) with n values per channel in a batch
+   * (32×16×16 for a CIFAR stage, so it matters only for batchnorm on small vectors).
+   */
   private batchnorm(eps: number, momentum: number): tfl.layers.Layer {
     return tfl.layers.batchNormalization({ name: this.name('batchnorm'), axis: -1, epsilon: eps, momentum: 1 - momentum });
   }
