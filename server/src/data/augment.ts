@@ -4,7 +4,7 @@
  * backend, so a run can be repeated and compared across machines. Each operation follows its
  * torchvision namesake in what it draws; `rotate` and `randomresizedcrop` sample bilinearly.
  */
-import type { Random } from './random';
+import type { Random } from '../random';
 import type { AugmentationSpec, ImageShape, NormalizeSpec } from './types';
 
 type Op = (batch: Float32Array, n: number, shape: ImageShape, rng: Random) => void;

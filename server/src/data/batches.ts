@@ -4,7 +4,7 @@
  * so a resumed run sees exactly the batches the interrupted one would have.
  */
 import { createAugmenter, normalizeBatch } from './augment';
-import { Random, deriveSeed } from './random';
+import { Random, deriveSeed } from '../random';
 import type { AugmentationSpec, ImageShape, NormalizeSpec } from './types';
 
 /** What batching needs of a split; a TensorSplit has it. */

@@ -28,6 +28,6 @@ export { findDuplicates, type DuplicateGroup, type DuplicateMember, type Duplica
 
 export { createAugmenter, normalizeBatch, cropBox, type Augmenter } from './augment';
 export { batches, makeBatch, batchCount, epochOrder, type Batch, type BatchOptions, type BatchSource } from './batches';
-export { Random, deriveSeed } from './random';
+export { Random, deriveSeed } from '../random';
 
 export { downloadDataset, downloadFiles, DOWNLOADS, DownloadError, type DownloadName, type DownloadOptions, type DownloadProgress, type DownloadResult, type DownloadSpec, type RemoteFile } from './download';

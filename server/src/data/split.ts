@@ -5,7 +5,7 @@
  * so adding an image to a class moves at most a few others between splits: a run on yesterday's
  * folder and one on today's do not trade their validation images for training images.
  */
-import { deriveSeed } from './random';
+import { deriveSeed } from '../random';
 import type { SplitRatios } from './types';
 
 /** FNV-1a over UTF-16 code units, mixed with the seed. */

@@ -12,7 +12,7 @@
 import type { LayerInstance, ModelInfo } from '../language/semantics/model';
 import type { Value } from '../language/semantics/values';
 import type { WeightTensor } from './engine';
-import { SeededRandom, streamSeed } from './random';
+import { Random, streamSeed } from '../random';
 
 export interface LayerNode {
   readonly layer: LayerInstance;
@@ -180,14 +180,14 @@ export function initialValues(spec: WeightSpec, seed: number): Float32Array {
     case 'ones':
       return values.fill(1);
     case 'he': {
-      const random = new SeededRandom(streamSeed(seed, spec.key));
+      const random = new Random(streamSeed(seed, spec.key));
       const std = init.gain / Math.sqrt(init.fanIn);
       for (let i = 0; i < values.length; i++) values[i] = std * random.normal();
       return values;
     }
     case 'glorot': {
       const limit = Math.sqrt(6 / (init.fanIn + init.fanOut));
-      new SeededRandom(streamSeed(seed, spec.key)).fillUniform(values, -limit, limit);
+      new Random(streamSeed(seed, spec.key)).fillUniform(values, -limit, limit);
       return values;
     }
   }

@@ -18,7 +18,7 @@ import type { LayerInstance, ModelInfo } from '../../language/semantics/model';
 import type { Shape } from '../../language/semantics/layers';
 import { EngineError, type WeightMap, type WeightTensor } from '../engine';
 import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, weightSpecs, type LayerNode, type WeightSpec } from '../network';
-import { streamSeed } from '../random';
+import { streamSeed } from '../../random';
 import { PaddedMaxPool, SeededDropout } from './layers';
 
 /**

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { streamSeed } from '../random';
+import { streamSeed } from '../../random';
 
 type Pair = [number, number];
 

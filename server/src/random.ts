@@ -1,7 +1,8 @@
 /**
- * A small seeded pseudo-random generator (sfc32, seeded through splitmix32). Splits, shuffles and
- * augmentation draw from it so that a run can be repeated exactly from its seed, on any backend
- * and any machine: nothing here depends on Math.random or on the platform.
+ * The one seeded pseudo-random generator of the server (sfc32, seeded through splitmix32).
+ * Dataset splits, shuffles, augmentation and initial weights all draw from it, so that a run can
+ * be repeated exactly from its seed on any backend, engine or machine: nothing here depends on
+ * Math.random or on the platform.
  */
 
 /** Mixes a 32-bit value so that nearby seeds give unrelated streams (the splitmix32 finaliser). */
@@ -22,11 +23,20 @@ export function deriveSeed(seed: number, ...parts: readonly number[]): number {
   return h;
 }
 
+/** A seed for one named stream of a run: FNV-1a over the name, mixed with the run's seed. */
+export function streamSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return mix32((h ^ mix32(seed >>> 0)) >>> 0);
+}
+
 export class Random {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
+  /** The second value of the last Box–Muller pair, handed out by the next `normal()`. */
+  private spare: number | undefined;
 
   constructor(seed: number) {
     this.a = mix32(seed >>> 0);
@@ -72,5 +82,37 @@ export class Random {
       items[j] = swap;
     }
     return items;
+  }
+
+  /**
+   * Fills `values` with `low + (high − low)·u`, u uniform in [0, 1): the same numbers as calling
+   * `next()` for each, with the state kept in locals because models can have 100M weights.
+   */
+  fillUniform(values: Float32Array, low: number, high: number): void {
+    let { a, b, c, d } = this;
+    const scale = (high - low) / 4294967296;
+    for (let i = 0; i < values.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      values[i] = low + (t >>> 0) * scale;
+    }
+    Object.assign(this, { a, b, c, d });
+  }
+
+  /** Standard normal, by the Box–Muller transform (two values per pair of uniforms). */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const value = this.spare;
+      this.spare = undefined;
+      return value;
+    }
+    const radius = Math.sqrt(-2 * Math.log(1 - this.next()));
+    const angle = 2 * Math.PI * this.next();
+    this.spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
   }
 }
