@@ -11,6 +11,7 @@ import { show } from '../semantics/values';
 import type { Statement } from '../syntax/ast';
 import type { Span } from '../syntax/span';
 import { locate, specOf } from './locate';
+import { LineIndex } from '../text';
 
 export interface Hover {
   readonly markdown: string;
@@ -85,7 +86,7 @@ function layerTable(layer: LayerInstance): string {
 
 function callsTable(analysis: Analysis, instances: readonly Placed[]): string {
   const shown = instances.slice(0, 8);
-  const line = (layer: LayerInstance): string => String(analysis.source.slice(0, layer.statement.span.start).split('\n').length);
+  const line = (layer: LayerInstance): string => String(new LineIndex(analysis.source).position(layer.statement.span.start).line + 1);
   const rows = shown.map(({ model, layer }) => `| ${model.name} \`${layer.path}\` | ${formatShape(layer.input)} | ${formatShape(layer.output)} | ${groupDigits(layer.params)} | ${compact(layer.macs)} |`);
   const more = instances.length > shown.length ? `\n\n…and ${instances.length - shown.length} more.` : '';
   return [`Used ${instances.length} times (statement on line ${line(shown[0]!.layer)}):`, '', '| where | input | output | parameters | MACs |', '| --- | --- | --- | --- | --- |', ...rows].join('\n') + more;

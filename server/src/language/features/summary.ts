@@ -3,10 +3,11 @@ import type { Analysis } from '../analysis';
 import { bytes, groupDigits } from '../numbers';
 import { formatShape } from '../semantics/layers';
 import type { ModelInfo } from '../semantics/model';
+import { LineIndex } from '../text';
 
 export function summaryRows(analysis: Analysis, model: ModelInfo): { name: string; kind: string; outputShape: number[]; params: number; macs: number; line: number }[] {
-  const lineOf = (offset: number): number => analysis.source.slice(0, offset).split('\n').length - 1;
-  return model.layers.map((layer) => ({ name: layer.path, kind: layer.kind, outputShape: [...layer.output], params: layer.params, macs: layer.macs, line: lineOf(layer.statement.head.span.start) }));
+  const index = new LineIndex(analysis.source);
+  return model.layers.map((layer) => ({ name: layer.path, kind: layer.kind, outputShape: [...layer.output], params: layer.params, macs: layer.macs, line: index.position(layer.statement.head.span.start).line }));
 }
 
 export function summaryText(model: ModelInfo): string {

@@ -7,6 +7,7 @@ import { formatShape, elements } from './layers';
 import type { ModelInfo } from './model';
 import type { DiagnosticSink } from './report';
 import { groupDigits } from '../numbers';
+import { LineIndex } from '../text';
 import { deleteLine, insertLineBefore } from './edits';
 
 const ACTIVATIONS = new Set(['relu', 'leakyrelu', 'gelu', 'silu', 'sigmoid', 'tanh', 'softmax', 'maxpool', 'globalmaxpool']);
@@ -31,7 +32,7 @@ export function lintBody(body: Body, source: string, sink: DiagnosticSink): void
   for (const statement of body.statements) {
     const kind = statement.head.text;
     if (kind === 'dense' && lastLinear) {
-      const line = lineOf(source, lastLinear.head.span.start) + 1;
+      const line = new LineIndex(source).position(lastLinear.head.span.start).line + 1;
       sink.report('warning', 'no-activation', statement.head.span, `No activation between this dense layer and the ${lastLinear.head.text} on line ${line}: two linear layers in a row compute no more than one. Add relu (or another activation) between them.`, {
         fixes: [insertLineBefore(source, statement, 'relu', 'Insert relu before this layer')],
       });
@@ -84,12 +85,6 @@ function lintOutput(model: ModelInfo, source: string, sink: DiagnosticSink): voi
 function findLastIndex<T>(items: readonly T[], predicate: (item: T) => boolean): number {
   for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return i;
   return -1;
-}
-
-export function lineOf(source: string, offset: number): number {
-  let line = 0;
-  for (let i = source.indexOf('\n'); i !== -1 && i < offset; i = source.indexOf('\n', i + 1)) line++;
-  return line;
 }
 
 /** Blocks get the per-body lints even when no model uses them. */
