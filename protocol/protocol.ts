@@ -105,3 +105,160 @@ export interface DatasetsChangedParams {
 
 /** server → client: a scan of the document's datasets finished (or the document closed); ask for the tree again. */
 export const DatasetsChangedNotification = new NotificationType<DatasetsChangedParams>('ocular/datasetsChanged');
+
+// ---------------------------------------------------------------------------------------------
+// Dataset views: the class gallery and the augmentation preview (client → server requests).
+// ---------------------------------------------------------------------------------------------
+
+export interface ClassImagesParams {
+  /** The `.ocular` document that declares the dataset. */
+  readonly uri: string;
+  readonly dataset: string;
+  readonly split: 'train' | 'val' | 'test';
+  readonly class: string;
+}
+
+/** One image of a class as the gallery lists it. */
+export interface ClassImage {
+  /** The file, absolute. */
+  readonly path: string;
+  /** What the latest scan found about this image (corrupt, duplicate, too small …), if anything. */
+  readonly findings: readonly DatasetTreeWarning[];
+}
+
+export interface ClassImages {
+  /** The class folder's images in listing order; records of CIFAR or IDX files are not files and are not listed. */
+  readonly images: readonly ClassImage[];
+}
+
+/**
+ * client → server: the images of one class of one split, listed in a worker thread. Answers null
+ * when the document or the dataset is not (or no longer) there.
+ */
+export const ClassImagesRequest = new RequestType<ClassImagesParams, ClassImages | null, void>('ocular/classImages');
+
+export interface AugmentPreviewParams {
+  readonly uri: string;
+  readonly dataset: string;
+  /** Which training image, counted in listing order (wraps around). */
+  readonly image: number;
+  /** How many random draws to show. */
+  readonly draws: number;
+  /** The seed of the first draw; the same seed and settings give the same pictures. */
+  readonly seed: number;
+}
+
+export interface AugmentPreview {
+  /** What the image is: its file name, or `file#record` for CIFAR and IDX. */
+  readonly image: string;
+  /** The image's position and the number of training images, to step through them. */
+  readonly index: number;
+  readonly count: number;
+  /** The size the model sees, channels first. */
+  readonly shape: readonly [number, number, number];
+  /** The augmentations applied, one line each, as written in the file (`hflip p=0.5`). */
+  readonly augmentations: readonly string[];
+  /** The image before augmentation and after each draw, as `data:image/png` URIs. */
+  readonly original: string;
+  readonly draws: readonly string[];
+}
+
+/**
+ * client → server: one training image under `draws` seeded draws of the dataset's current augment
+ * settings (as in the open document, saved or not), computed in a worker thread. Answers null when
+ * the dataset is gone; a dataset with no images answers an error naming it.
+ */
+export const AugmentPreviewRequest = new RequestType<AugmentPreviewParams, AugmentPreview | null, void>('ocular/augmentPreview');
+
+// ---------------------------------------------------------------------------------------------
+// Webviews: the messages between each page (webviews/<page>/) and its panel in the extension host.
+//
+// Pages import this module with `import type` only, so no runtime code (and nothing of Node's)
+// reaches a browser bundle. Each page declares what the host posts to it, what it posts to the
+// host, and the state it keeps across hide/show, and registers them in `WebviewPages`.
+// ---------------------------------------------------------------------------------------------
+
+/** The three message shapes of one page. */
+export interface PageProtocol<ToPage extends { readonly type: string }, ToHost extends { readonly type: string }, State> {
+  /** host → page, with `webview.postMessage`. */
+  readonly toPage: ToPage;
+  /** page → host, with `vscode.postMessage`. */
+  readonly toHost: ToHost;
+  /** Kept by VS Code with `setState` while the panel is hidden and across a window reload. */
+  readonly state: State;
+}
+
+/** gallery: the images of one class of a dataset. */
+export interface GalleryItem {
+  /** The file name alone, shown as text. */
+  readonly name: string;
+  /** The file, absolute: what the page asks the host to open. */
+  readonly path: string;
+  /** A webview URI of the file, or absent when the file must not be decoded by the page (a decompression bomb, an unreadable file). */
+  readonly src?: string;
+  readonly findings: readonly DatasetTreeWarning[];
+}
+
+export interface GalleryClass {
+  readonly uri: string;
+  readonly dataset: string;
+  readonly split: 'train' | 'val' | 'test';
+  readonly class: string;
+}
+
+export type GalleryToPage =
+  | { readonly type: 'images'; readonly target: GalleryClass; readonly items: readonly GalleryItem[] }
+  | { readonly type: 'error'; readonly target: GalleryClass; readonly message: string };
+
+export type GalleryToHost =
+  /** The page has loaded (or been restored) and wants its images. */
+  | { readonly type: 'ready' }
+  /** Open one image in a VS Code editor. */
+  | { readonly type: 'open'; readonly path: string };
+
+export interface GalleryState {
+  readonly target?: GalleryClass;
+  /** The first visible row, so a hidden and shown gallery comes back where it was. */
+  readonly scrollTop: number;
+  /** Show only images with findings. */
+  readonly onlyFindings: boolean;
+}
+
+export type GalleryProtocol = PageProtocol<GalleryToPage, GalleryToHost, GalleryState>;
+
+/** augment-preview: one training image under random draws of the augment settings. */
+export interface AugmentPreviewTarget {
+  readonly uri: string;
+  readonly dataset: string;
+}
+
+export type AugmentPreviewToPage =
+  | { readonly type: 'preview'; readonly target: AugmentPreviewTarget; readonly preview: AugmentPreview; readonly seed: number }
+  | { readonly type: 'busy' }
+  | { readonly type: 'error'; readonly target: AugmentPreviewTarget; readonly message: string };
+
+export type AugmentPreviewToHost =
+  | { readonly type: 'ready' }
+  /** Draw again: another image, another seed, or another number of draws. */
+  | { readonly type: 'draw'; readonly image: number; readonly seed: number; readonly draws: number };
+
+export interface AugmentPreviewState {
+  readonly target?: AugmentPreviewTarget;
+  readonly image: number;
+  readonly seed: number;
+  readonly draws: number;
+}
+
+export type AugmentPreviewProtocol = PageProtocol<AugmentPreviewToPage, AugmentPreviewToHost, AugmentPreviewState>;
+
+/**
+ * Every webview page by its folder name under webviews/ (and bundle name in dist/webviews/). A new
+ * page adds its protocol here; the host helper (client/src/webviews/panel.ts) and the page's
+ * connection (webviews/shared/host.ts) are typed by it.
+ */
+export interface WebviewPages {
+  readonly gallery: GalleryProtocol;
+  readonly 'augment-preview': AugmentPreviewProtocol;
+}
+
+export type PageName = keyof WebviewPages;
