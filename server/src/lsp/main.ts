@@ -34,6 +34,7 @@ import { LineIndex } from '../language/text';
 import { checkDatasetPaths, listPathEntries } from '../host/paths';
 import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 import { toDatasetTree } from './datasets';
+import { augmentationLenses, registerDatasetViews } from './dataset-views';
 import { toCompletionKind, toDiagnostic, toDocumentSymbol, toRange, toSpan } from './convert';
 
 interface DocumentState {
@@ -172,6 +173,7 @@ connection.onInitialize((params): InitializeResult => {
       renameProvider: { prepareProvider: true },
       documentFormattingProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'ocular-language-server', version: '0.1.0' },
   };
@@ -350,6 +352,15 @@ connection.onRequest(
     return results ? { uri: params.uri, datasets: toDatasetTree(results) } : null;
   }),
 );
+
+connection.onCodeLens(
+  guard('codeLens', null, (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? augmentationLenses(params.textDocument.uri, state.analysis, state.index) : null;
+  }),
+);
+
+registerDatasetViews(connection, { stateOf, scansOf: (uri) => scanResults.get(uri), log: (message) => connection.console.error(message) });
 
 documents.listen(connection);
 connection.listen();
