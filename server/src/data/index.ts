@@ -21,7 +21,7 @@ export type { DecodedBlock } from './decode-batch';
 export { decodeWithCache, cacheFileFor, type CachedDecode } from './cache';
 export { readCifar, CIFAR10_CLASSES } from './cifar';
 export { readIdx, FASHION_CLASSES } from './mnist';
-export type { TensorSet } from './tensors';
+export { fitTensors, type TensorSet } from './tensors';
 
 export { checkDataset, checkClasses, checkSizes, type CheckOptions, type DatasetReport } from './checks';
 export { findDuplicates, type DuplicateGroup, type DuplicateMember, type DuplicateOptions } from './duplicates';

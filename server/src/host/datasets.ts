@@ -5,11 +5,11 @@
  * the language server decides when to scan and how to publish.
  */
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Finding, DatasetSpec, LoadProgress, Split } from '../data';
 import type { Analysis } from '../language/analysis';
 import type { Diagnostic } from '../language/diagnostics';
 import type { DatasetConfig } from '../language/semantics/settings';
+import { runWorkerJob } from './worker-job';
 
 /** What the scan worker is asked to do: one dataset section, with paths resolved from `baseDir`. */
 export interface ScanRequest {
@@ -47,9 +47,6 @@ export interface DatasetScanResult {
   readonly findings: readonly Finding[];
 }
 
-/** Messages from the scan worker to the thread that started it. */
-export type ScanWorkerMessage = { readonly kind: 'progress'; readonly progress: LoadProgress } | { readonly kind: 'done'; readonly result: DatasetScanResult } | { readonly kind: 'failed'; readonly error: string };
-
 /** The plain, cloneable part of a dataset section that the data layer reads. */
 export function specOf(dataset: DatasetConfig): DatasetSpec {
   return {
@@ -72,33 +69,7 @@ export function scanInWorker(
   request: ScanRequest,
   options: { readonly signal?: AbortSignal; readonly onProgress?: (progress: LoadProgress) => void; readonly workerScript?: string } = {},
 ): Promise<DatasetScanResult> {
-  options.signal?.throwIfAborted();
-  const worker = new Worker(options.workerScript ?? path.join(__dirname, 'scan-worker.js'), { workerData: request });
-  return new Promise<DatasetScanResult>((resolve, reject) => {
-    const abort = (): void => {
-      void worker.terminate();
-      reject(options.signal!.reason);
-    };
-    options.signal?.addEventListener('abort', abort, { once: true });
-    const finish = (): void => {
-      options.signal?.removeEventListener('abort', abort);
-      void worker.terminate();
-    };
-    worker.on('message', (message: ScanWorkerMessage) => {
-      if (message.kind === 'progress') return options.onProgress?.(message.progress);
-      finish();
-      if (message.kind === 'done') resolve(message.result);
-      else reject(new Error(message.error));
-    });
-    worker.on('error', (error) => {
-      finish();
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      options.signal?.removeEventListener('abort', abort);
-      reject(new Error(`The dataset scan worker stopped with exit code ${code} before it answered.`));
-    });
-  });
+  return runWorkerJob<ScanRequest, DatasetScanResult, LoadProgress>(options.workerScript ?? path.join(__dirname, 'scan-worker.js'), request, options);
 }
 
 /**

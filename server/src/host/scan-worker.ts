@@ -4,18 +4,12 @@
  * check, and posts the findings and a per-class summary back. It is bundled as its own entry,
  * dist/scan-worker.js, next to the server that starts it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { checkDataset, loadDataset, SPLITS } from '../data';
-import type { ClassSummary, DatasetScanResult, ScanRequest, ScanWorkerMessage, SplitSummary } from './datasets';
+import { checkDataset, loadDataset, SPLITS, type LoadProgress } from '../data';
+import type { ClassSummary, DatasetScanResult, ScanRequest, SplitSummary } from './datasets';
+import { serveJob } from './worker-job';
 
-const post = (message: ScanWorkerMessage): void => parentPort!.postMessage(message);
-
-async function run(request: ScanRequest): Promise<DatasetScanResult> {
-  const loaded = await loadDataset(request.spec, {
-    baseDir: request.baseDir,
-    cacheDir: request.cacheDir,
-    onProgress: (progress) => post({ kind: 'progress', progress }),
-  });
+async function run(request: ScanRequest, onProgress: (progress: LoadProgress) => void): Promise<DatasetScanResult> {
+  const loaded = await loadDataset(request.spec, { baseDir: request.baseDir, cacheDir: request.cacheDir, onProgress });
   const report = checkDataset(loaded, request.spec);
   const splits: SplitSummary[] = [];
   for (const split of SPLITS) {
@@ -35,7 +29,4 @@ async function run(request: ScanRequest): Promise<DatasetScanResult> {
   return { name: request.name, classes: loaded.classes, splits, findings: report.findings };
 }
 
-run(workerData as ScanRequest).then(
-  (result) => post({ kind: 'done', result }),
-  (error: unknown) => post({ kind: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
-);
+serveJob(run);

@@ -1,0 +1,61 @@
+/**
+ * The worker thread behind runViewJob (views.ts): lists one class for the gallery, or draws one
+ * training image under the dataset's augmentations for the preview. Bundled as dist/views-worker.js.
+ */
+import * as fs from 'node:fs/promises';
+import sharp from 'sharp';
+import { createAugmenter, decodeImage, fitTensors, Random, scanDataset, type ImageShape } from '../data';
+import type { AugmentedImages, ClassFiles, ViewJob } from './views';
+import { serveJob } from './worker-job';
+
+async function classImages(job: Extract<ViewJob, { job: 'class-images' }>): Promise<ClassFiles> {
+  const scan = await scanDataset(job.spec, { baseDir: job.baseDir });
+  const view = scan.splits[job.split];
+  const label = scan.classes.indexOf(job.class);
+  if (!view || label < 0) return { files: [], found: false };
+  if (view.kind !== 'imagefolder') return { files: [], found: true };
+  return { files: view.ids.filter((_, i) => view.labels[i] === label), found: true };
+}
+
+/** C×H×W uint8 planes to a PNG. */
+function png(pixels: Uint8Array, [c, h, w]: ImageShape): Promise<Buffer> {
+  const interleaved = Buffer.alloc(c * h * w);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) interleaved[p * c + ch] = pixels[ch * h * w + p]!;
+  return sharp(interleaved, { raw: { width: w, height: h, channels: c as 1 | 3 } }).png().toBuffer();
+}
+
+async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>): Promise<AugmentedImages> {
+  const scan = await scanDataset(job.spec, { baseDir: job.baseDir });
+  const view = scan.splits.train;
+  if (!view || view.ids.length === 0) throw new Error('The dataset has no training images to preview: check its train path in the Problems panel.');
+  const source = scan.sources.find((s) => s.source.path === view.path);
+  const shape: ImageShape = job.spec.image ?? source?.tensors?.shape ?? [3, 224, 224];
+  const count = view.ids.length;
+  const index = ((job.image % count) + count) % count;
+  const id = view.ids[index]!;
+  let pixels: Uint8Array;
+  if (source?.tensors) {
+    const member = view.members[index]!;
+    const [c, h, w] = source.tensors.shape;
+    const size = c * h * w;
+    const one = { ...source.tensors, pixels: source.tensors.pixels.subarray(member * size, (member + 1) * size), labels: Int32Array.of(0), ids: [id] };
+    pixels = fitTensors(one, shape, job.spec.resize);
+  } else {
+    const decoded = await decodeImage(await fs.readFile(id), id, { shape, resize: job.spec.resize });
+    if (!decoded.ok) throw new Error(decoded.finding.message);
+    pixels = decoded.pixels;
+  }
+  const size = shape[0] * shape[1] * shape[2];
+  const batch = new Float32Array(size * job.draws);
+  for (let i = 0; i < job.draws; i++) for (let k = 0; k < size; k++) batch[i * size + k] = pixels[k]! / 255;
+  createAugmenter(job.spec.augment, shape)(batch, job.draws, new Random(job.seed));
+  const draws: Buffer[] = [];
+  const out = new Uint8Array(size);
+  for (let i = 0; i < job.draws; i++) {
+    for (let k = 0; k < size; k++) out[k] = Math.round(Math.min(1, Math.max(0, batch[i * size + k]!)) * 255);
+    draws.push(await png(out, shape));
+  }
+  return { image: id, index, count, shape: [shape[0], shape[1], shape[2]], original: await png(pixels, shape), draws };
+}
+
+serveJob<ViewJob, ClassFiles | AugmentedImages>((job) => (job.job === 'class-images' ? classImages(job) : augmentPreview(job)));
