@@ -1,6 +1,7 @@
-// Bundles the extension client, the language server, the command-line tool and the worker threads
-// they start with esbuild. Everything is inlined except sharp: it is a native module whose
+// Bundles the extension client, the language server, the command-line tool, the worker threads
+// they start and the webview pages with esbuild. Everything is inlined except sharp: it is a native module whose
 // platform binary esbuild cannot bundle, so it stays a run-time dependency in node_modules.
+import { readdirSync, existsSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -23,6 +24,23 @@ const entries = [
   { entryPoints: ['server/src/data/decode-worker.ts'], outfile: 'dist/decode-worker.js', external: native },
   // The language server scans datasets in this worker thread (server/src/host/datasets.ts starts it).
   { entryPoints: ['server/src/host/scan-worker.ts'], outfile: 'dist/scan-worker.js', external: native },
+  // The class gallery's listings and the augmentation preview run in this one (server/src/host/views.ts).
+  { entryPoints: ['server/src/host/views-worker.ts'], outfile: 'dist/views-worker.js', external: native },
 ];
 
-await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
+// Webview pages: every folder under webviews/ with a main.ts (except shared/) is one page, bundled
+// for the browser into dist/webviews/<page>.js, with the CSS it imports in dist/webviews/<page>.css.
+// The browser platform makes a Node import in a page a build error instead of a broken page.
+const pages = Object.fromEntries(
+  readdirSync('webviews', { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'shared' && existsSync(`webviews/${entry.name}/main.ts`))
+    .map((entry) => [entry.name, `webviews/${entry.name}/main.ts`]),
+);
+const webviews = { entryPoints: pages, outdir: 'dist/webviews', bundle: true, platform: 'browser', target: 'chrome114', format: 'iife', sourcemap: true, logLevel: 'warning', metafile: true };
+
+const [pageBuild] = await Promise.all([build(webviews), ...entries.map((entry) => build({ ...common, ...entry }))]);
+
+// Pages import protocol/protocol.ts for its types only; its runtime (vscode-jsonrpc's message
+// classes, which pull in Node-flavoured code) must never end up in a page.
+const leaked = Object.keys(pageBuild.metafile.inputs).filter((input) => /node_modules\/vscode-(jsonrpc|languageserver|languageclient)/.test(input));
+if (leaked.length > 0) throw new Error(`A webview page bundles language-server code (import the protocol with 'import type'): ${leaked.join(', ')}`);
