@@ -10,32 +10,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
+import { greyPng } from '../test/support/png';
 import { batches, findDuplicates, listImageFolder, loadDataset, Random, type DatasetSpec } from '../server/src/data/index';
 
 const COUNT = Number(process.env['OCULAR_BENCH_IMAGES'] ?? 60_000);
 const CLASSES = 10;
 const SIDE = 28;
 const TARGET = 32;
-
-/** A grey 8-bit PNG, written directly: the bench needs 60,000 of them fast, and sharp is slow per image. */
-function png(width: number, height: number, grey: Uint8Array): Buffer {
-  const chunk = (type: string, body: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type, 'latin1'), body])), 0);
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  const rows = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) rows.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** MNIST-like images: a few bright random strokes on black, different for every image. */
 function makeTree(root: string): void {
@@ -57,7 +38,7 @@ function makeTree(root: string): void {
         for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) grey[(Math.floor(y) + dy) * SIDE + Math.floor(x) + dx] = 200 + rng.int(56);
       }
     }
-    fs.writeFileSync(path.join(root, `class_${i % CLASSES}`, `${String(i).padStart(5, '0')}.png`), png(SIDE, SIDE, grey));
+    fs.writeFileSync(path.join(root, `class_${i % CLASSES}`, `${String(i).padStart(5, '0')}.png`), greyPng(SIDE, SIDE, grey));
   }
   fs.writeFileSync(marker, '');
 }

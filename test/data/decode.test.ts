@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { decodeImage, type DecodeOutcome } from '../../server/src/data/decode';
 import { decodeFiles } from '../../server/src/data/pool';
+import { greyPng } from '../support/png';
 import { encode, raw, removeDir, tempDir, write, type Format } from './fixtures';
 
 let dir: string;
@@ -132,22 +132,6 @@ describe('resize modes', () => {
 });
 
 describe('bad files', () => {
-  const pngHeader = (width: number, height: number): Buffer => {
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(width, 0);
-    ihdr.writeUInt32BE(height, 4);
-    ihdr[8] = 8;
-    ihdr[9] = 0;
-    const chunk = (type: string, body: Buffer): Buffer => {
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(body.length, 0);
-      head.write(type, 4, 'latin1');
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type, 'latin1'), body])), 0);
-      return Buffer.concat([head, body, crc]);
-    };
-    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(width + 1))), chunk('IEND', Buffer.alloc(0))]);
-  };
   const cases: { name: string; bytes: () => Promise<Buffer>; code: string; limits?: { maxPixels: number; largePixels: number } }[] = [
     { name: 'zero.png', bytes: async () => Buffer.alloc(0), code: 'empty-file' },
     { name: 'notes.jpg', bytes: async () => Buffer.from('These are my notes, not a picture.\n'), code: 'not-an-image' },
@@ -157,7 +141,7 @@ describe('bad files', () => {
     { name: 'cut.png', bytes: async () => (await encode(raw(64, 64, 3, (x, y) => [x * 4, y * 4, 0]), 64, 64, 3, 'png')).subarray(0, 200), code: 'corrupt-image' },
     { name: 'garbled.gif', bytes: async () => { const b = await encode(raw(16, 16, 3, (x) => [x * 16, 0, 0]), 16, 16, 3, 'gif'); return Buffer.concat([b.subarray(0, 20), Buffer.alloc(40, 0xff)]); }, code: 'corrupt-image' },
     { name: 'old.bmp', bytes: async () => Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]), code: 'unsupported-format' },
-    { name: 'bomb.png', bytes: async () => pngHeader(30000, 30000), code: 'decompression-bomb' },
+    { name: 'bomb.png', bytes: async () => greyPng(30000, 30000, new Uint8Array(30000)), code: 'decompression-bomb' },
     { name: 'big.tif', bytes: () => encode(raw(300, 300, 1, () => [0]), 300, 300, 1, 'tiff'), code: 'decompression-bomb', limits: { maxPixels: 50_000, largePixels: 10_000 } },
     { name: 'large.png', bytes: () => encode(raw(300, 300, 1, () => [0]), 300, 300, 1, 'png'), code: 'large-image', limits: { maxPixels: 1_000_000, largePixels: 50_000 } },
   ];
