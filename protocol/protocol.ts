@@ -124,6 +124,8 @@ export interface ClassImage {
   readonly path: string;
   /** What the latest scan found about this image (corrupt, duplicate, too small …), if anything. */
   readonly findings: readonly DatasetTreeWarning[];
+  /** False when the file must not be decoded for a thumbnail: a decompression bomb or a very large image. */
+  readonly showable: boolean;
 }
 
 export interface ClassImages {
@@ -169,6 +171,9 @@ export interface AugmentPreview {
  * the dataset is gone; a dataset with no images answers an error naming it.
  */
 export const AugmentPreviewRequest = new RequestType<AugmentPreviewParams, AugmentPreview | null, void>('ocular/augmentPreview');
+
+/** The client command the server's "Preview augmentation" code lens runs, with arguments (document URI, dataset name). */
+export const PREVIEW_AUGMENTATION_COMMAND = 'ocular.previewAugmentation';
 
 // ---------------------------------------------------------------------------------------------
 // Webviews: the messages between each page (webviews/<page>/) and its panel in the extension host.
@@ -237,10 +242,8 @@ export type AugmentPreviewToPage =
   | { readonly type: 'busy' }
   | { readonly type: 'error'; readonly target: AugmentPreviewTarget; readonly message: string };
 
-export type AugmentPreviewToHost =
-  | { readonly type: 'ready' }
-  /** Draw again: another image, another seed, or another number of draws. */
-  | { readonly type: 'draw'; readonly image: number; readonly seed: number; readonly draws: number };
+/** Draw: sent when the page loads, then for another image, another seed or another number of draws. */
+export type AugmentPreviewToHost = { readonly type: 'draw'; readonly image: number; readonly seed: number; readonly draws: number };
 
 export interface AugmentPreviewState {
   readonly target?: AugmentPreviewTarget;

@@ -2,17 +2,18 @@
  * The Ocular Datasets view in the Explorer: the datasets of the open `.ocular` files as the
  * language server's latest scan saw them, as datasets → splits → classes with image counts and
  * shares. Nodes with problems carry a warning icon and list the problems in their tooltip; a class
- * opens its first image. The server announces finished scans with `ocular/datasetsChanged`.
+ * opens the gallery of its images. The server announces finished scans with `ocular/datasetsChanged`.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DatasetsChangedNotification, DatasetTreeRequest, type DatasetTreeClass, type DatasetTreeDataset, type DatasetTreeSplit, type DatasetTreeWarning } from '../../protocol/protocol';
+import { DatasetsChangedNotification, DatasetTreeRequest, type DatasetTreeClass, type DatasetTreeDataset, type DatasetTreeSplit, type DatasetTreeWarning, type GalleryClass } from '../../protocol/protocol';
+import { OPEN_GALLERY_COMMAND } from './gallery';
 
 type Node =
   | { readonly kind: 'dataset'; readonly uri: string; readonly dataset: DatasetTreeDataset; readonly several: boolean }
-  | { readonly kind: 'split'; readonly split: DatasetTreeSplit }
-  | { readonly kind: 'class'; readonly split: DatasetTreeSplit; readonly cls: DatasetTreeClass };
+  | { readonly kind: 'split'; readonly uri: string; readonly dataset: string; readonly split: DatasetTreeSplit }
+  | { readonly kind: 'class'; readonly uri: string; readonly dataset: string; readonly split: DatasetTreeSplit; readonly cls: DatasetTreeClass };
 
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 const images = (n: number): string => `${n.toLocaleString('en-US')} ${n === 1 ? 'image' : 'images'}`;
@@ -53,8 +54,8 @@ export class DatasetsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       const several = new Set(datasets.map((d) => d.uri)).size > 1;
       return datasets.map(({ uri, dataset }) => ({ kind: 'dataset', uri, dataset, several }));
     }
-    if (node.kind === 'dataset') return node.dataset.splits.map((split) => ({ kind: 'split', split }));
-    if (node.kind === 'split') return node.split.classes.map((cls) => ({ kind: 'class', split: node.split, cls }));
+    if (node.kind === 'dataset') return node.dataset.splits.map((split) => ({ kind: 'split', uri: node.uri, dataset: node.dataset.name, split }));
+    if (node.kind === 'split') return node.split.classes.map((cls) => ({ kind: 'class', uri: node.uri, dataset: node.dataset, split: node.split, cls }));
     return [];
   }
 
@@ -82,7 +83,11 @@ export class DatasetsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     item.description = `${cls.count.toLocaleString('en-US')} · ${percent(cls.share)}`;
     item.iconPath = icon(cls.warnings, 'symbol-class');
     item.tooltip = problems(cls.warnings) ?? `${images(cls.count)} of class ${cls.name} in ${node.split.split}`;
-    if (cls.firstImage) item.command = { title: 'Open First Image', command: 'vscode.open', arguments: [vscode.Uri.parse(cls.firstImage)] };
+    // CIFAR and IDX records are not files: only a class of an image folder has a gallery.
+    if (cls.firstImage) {
+      const target: GalleryClass = { uri: node.uri, dataset: node.dataset, split: node.split.split, class: cls.name };
+      item.command = { title: 'Show Images', command: OPEN_GALLERY_COMMAND, arguments: [target] };
+    }
     return item;
   }
 }

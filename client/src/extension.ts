@@ -8,8 +8,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { ModelSummaryRequest } from '../../protocol/protocol';
+import { AugmentPreviews } from './augment-preview';
 import { DatasetsView } from './datasets';
 import { downloadDatasetCommand } from './download';
+import { Galleries } from './gallery';
 
 let client: LanguageClient | undefined;
 
@@ -40,6 +42,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   await client.start();
   const datasets = new DatasetsView(client);
   context.subscriptions.push(datasets, vscode.window.createTreeView('ocularDatasets', { treeDataProvider: datasets }));
+  context.subscriptions.push(new Galleries(client, context.extensionUri), new AugmentPreviews(client, context.extensionUri));
 }
 
 export async function deactivate(): Promise<void> {

@@ -7,16 +7,13 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ResponseError, type CancellationToken, type CodeLens, type Connection } from 'vscode-languageserver/node';
-import { AugmentPreviewRequest, ClassImagesRequest, type AugmentPreview, type ClassImage, type ClassImages, type DatasetTreeWarning } from '../../../protocol/protocol';
+import { AugmentPreviewRequest, ClassImagesRequest, PREVIEW_AUGMENTATION_COMMAND, type AugmentPreview, type ClassImage, type ClassImages, type DatasetTreeWarning } from '../../../protocol/protocol';
 import type { Finding } from '../data';
 import type { Analysis } from '../language/analysis';
 import type { LineIndex } from '../language/text';
 import { specOf, type DatasetScanResult } from '../host/datasets';
 import { describeAugmentation, runViewJob } from '../host/views';
 import { toRange } from './convert';
-
-/** The command the client registers to open the preview: arguments (document URI, dataset name). */
-export const PREVIEW_AUGMENTATION_COMMAND = 'ocular.previewAugmentation';
 
 /** The most draws one preview computes, whatever the page asks for. */
 const MAX_DRAWS = 64;
@@ -89,7 +86,8 @@ export function registerDatasetViews(connection: Connection, sources: DatasetVie
       if (!listed.found) return null;
       const scan = sources.scansOf(params.uri)?.find((s) => s.name === params.dataset);
       const byFile = findingsByFile(scan?.findings ?? []);
-      const images: ClassImage[] = listed.files.map((file) => ({ path: file, findings: byFile.get(file) ?? [] }));
+      const heavy = new Set((scan?.findings ?? []).filter((f) => f.file && (f.code === 'decompression-bomb' || f.code === 'large-image')).map((f) => f.file));
+      const images: ClassImage[] = listed.files.map((file) => ({ path: file, findings: byFile.get(file) ?? [], showable: !heavy.has(file) }));
       return { images };
     } catch (error) {
       if (token.isCancellationRequested) return null;
