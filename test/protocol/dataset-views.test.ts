@@ -1,0 +1,133 @@
+/**
+ * Protocol tests of the dataset views: the "Preview augmentation" code lens, `ocular/classImages`
+ * (a class's files with the latest scan's findings, also for a class folder with a hostile name)
+ * and `ocular/augmentPreview` (seeded draws from the document as edited, checked pixel by pixel
+ * with flips that always happen).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { CodeLensRequest, WorkDoneProgressCreateRequest, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { AugmentPreviewRequest, ClassImagesRequest, PREVIEW_AUGMENTATION_COMMAND } from '../../protocol/protocol';
+import { LspClient, positionAt } from './lsp-client';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+const MODEL = `model Net {
+  input 1x4x6
+  flatten
+  dense classes
+}
+
+dataset shapes {
+  train "data/train"
+  image 1x4x6
+  augment {
+    hflip p=1
+  }
+}
+`;
+
+/** A 6×4 grey image whose pixel (x, y) is 10·x + 60·y + seed: every row and column differs, and no two seeds give copies. */
+function pixels(seed: number): Buffer {
+  return Buffer.from(Array.from({ length: 24 }, (_, p) => (p % 6) * 10 + Math.floor(p / 6) * 60 + seed));
+}
+
+/** The grey pixels of a `data:image/png` URI. */
+async function decodeDataUri(uri: string): Promise<{ width: number; height: number; data: number[] }> {
+  assert.match(uri, /^data:image\/png;base64,/);
+  const { data, info } = await sharp(Buffer.from(uri.slice(uri.indexOf(',') + 1), 'base64')).greyscale().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: [...data] };
+}
+
+const mirrored = (image: readonly number[], width: number): number[] => image.map((_, p) => image[p - (p % width) + (width - 1 - (p % width))]!);
+const flipped = (image: readonly number[], width: number, height: number): number[] => image.map((_, p) => image[(height - 1 - Math.floor(p / width)) * width + (p % width)]!);
+
+describe('dataset views', () => {
+  let dir: string;
+  let uri: string;
+  let client: LspClient;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-views-'));
+    let seed = 0;
+    for (const [name, count] of [['circle', 3], [HOSTILE, 2]] as const) {
+      fs.mkdirSync(path.join(dir, 'data/train', name), { recursive: true });
+      for (let i = 0; i < count; i++) await sharp(pixels(seed++ * 3), { raw: { width: 6, height: 4, channels: 1 } }).png().toFile(path.join(dir, 'data/train', name, `${i}.png`));
+    }
+    fs.writeFileSync(path.join(dir, 'data/train/circle/zero.png'), '');
+    fs.writeFileSync(path.join(dir, 'model.ocular'), MODEL);
+    uri = pathToFileURL(path.join(dir, 'model.ocular')).href;
+    client = new LspClient();
+    client.connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
+    await client.initialize();
+    await client.open(uri, MODEL);
+    await client.waitForDiagnostics(uri, (p: PublishDiagnosticsParams) => p.diagnostics.some((d) => d.code === 'empty-file'), 'the dataset scan', 30_000);
+  });
+
+  after(() => {
+    client.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a code lens on the augment block runs the preview command for its dataset', async () => {
+    const lenses = await client.request(CodeLensRequest.type, { textDocument: { uri } });
+    assert.ok(lenses);
+    const augmentAt = positionAt(MODEL, MODEL.indexOf('augment'));
+    assert.deepEqual(
+      lenses.map((lens) => [lens.range.start, lens.command?.title, lens.command?.command, lens.command?.arguments]),
+      [[augmentAt, 'Preview augmentation', PREVIEW_AUGMENTATION_COMMAND, [uri, 'shapes']]],
+    );
+  });
+
+  test('ocular/classImages lists a class with the findings on each file', async () => {
+    const answer = await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: 'circle' });
+    assert.ok(answer);
+    const folder = path.join(dir, 'data/train/circle');
+    assert.deepEqual(answer.images.map((image) => path.relative(folder, image.path)).sort(), ['0.png', '1.png', '2.png', 'zero.png']);
+    const zero = answer.images.find((image) => image.path.endsWith('zero.png'))!;
+    assert.match(zero.findings.map((f) => f.message).join('\n'), /zero\.png' is empty/);
+    assert.equal(zero.showable, true);
+    assert.ok(answer.images.filter((image) => image !== zero).every((image) => image.findings.length === 0 && image.showable));
+  });
+
+  test('ocular/classImages lists a class folder with a hostile name, and answers null for a class or dataset that is not there', async () => {
+    const hostile = await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: HOSTILE });
+    assert.deepEqual(hostile?.images.map((image) => path.basename(path.dirname(image.path))), [HOSTILE, HOSTILE]);
+    assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: 'square' }), null);
+    assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'other', split: 'train', class: 'circle' }), null);
+    assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'val', class: 'circle' }), null);
+  });
+
+  test('ocular/augmentPreview draws the image under the settings as edited, seeded', async () => {
+    const ask = (seed: number, image = 0) => client.request(AugmentPreviewRequest, { uri, dataset: 'shapes', image, draws: 3, seed }, 30_000);
+    const preview = await ask(7);
+    assert.ok(preview);
+    assert.deepEqual([preview.shape, preview.augmentations, preview.draws.length, preview.count], [[1, 4, 6], ['hflip p=1'], 3, 6]);
+    const original = await decodeDataUri(preview.original);
+    assert.deepEqual([original.width, original.height], [6, 4]);
+    for (const draw of preview.draws) assert.deepEqual((await decodeDataUri(draw)).data, mirrored(original.data, 6), 'hflip p=1 mirrors every draw');
+
+    // The document as edited, not as saved: a vertical flip instead.
+    const edited = MODEL.replace('hflip p=1', 'vflip p=1');
+    await client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: positionAt(MODEL, MODEL.length) }, text: edited }]);
+    const vertical = await ask(7);
+    assert.ok(vertical);
+    assert.deepEqual(vertical.augmentations, ['vflip p=1']);
+    for (const draw of vertical.draws) assert.deepEqual((await decodeDataUri(draw)).data, flipped(original.data, 6, 4));
+
+    // Random draws: the same seed repeats them, another seed changes them.
+    const random = edited.replace('vflip p=1', 'rotate degrees=90');
+    await client.change(uri, 3, [{ range: { start: { line: 0, character: 0 }, end: positionAt(edited, edited.length) }, text: random }]);
+    const [a, b, c] = await Promise.all([ask(11), ask(11), ask(12)]);
+    assert.deepEqual(a?.draws, b?.draws);
+    assert.notDeepEqual(a?.draws, c?.draws);
+    // Stepping through the images wraps around; one that does not decode is named.
+    assert.equal((await ask(11, 6))?.index, 0);
+    await assert.rejects(ask(11, -1), /zero\.png' is empty/);
+  });
+});
