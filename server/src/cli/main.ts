@@ -1,7 +1,8 @@
 /**
  * The `ocular` command line: the same language core as the editor, for scripts and CI.
  *
- *   ocular check FILE...            diagnostics, compiler-style; exit 1 when any file has errors
+ *   ocular check FILE... [--no-data] diagnostics, compiler-style, with the dataset scans' findings
+ *                                   (--no-data: the file alone); exit 1 when any file has errors
  *   ocular summary FILE [MODEL]     a layer-by-layer table of a model
  *   ocular format FILE... [--check] rewrite files formatted, or only report those that are not
  */
@@ -13,9 +14,11 @@ import { format } from '../language/features/format';
 import { summaryText } from '../language/features/summary';
 import { LineIndex } from '../language/text';
 import { checkDatasetPaths } from '../host/paths';
+import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 
 const USAGE = `Usage:
-  ocular check FILE...             print diagnostics as file:line:col: severity: message
+  ocular check FILE... [--no-data] print diagnostics as file:line:col: severity: message, including
+                                   what scanning each dataset's images finds (--no-data: skip that)
   ocular summary FILE [MODEL]      print a model's layers, shapes and parameter counts
   ocular format FILE... [--check]  format files in place (--check: list unformatted files)
 `;
@@ -36,7 +39,26 @@ export function formatDiagnostic(file: string, index: LineIndex, diagnostic: Dia
   return `${file}:${line + 1}:${character + 1}: ${diagnostic.severity}: ${diagnostic.message}`;
 }
 
-function check(files: readonly string[]): number {
+/**
+ * Scans every dataset section of a model file, as the editor does on open and save, in a worker
+ * thread; the decoded images go to the same cache (`.ocular/cache` in the current folder when it
+ * holds the file, else next to the file). A scan that fails is reported and the check goes on.
+ */
+async function scanDatasets(file: string, analysis: ReturnType<typeof analyze>): Promise<DatasetScanResult[]> {
+  const absolute = path.resolve(file);
+  const results: DatasetScanResult[] = [];
+  for (const dataset of analysis.datasets) {
+    if (dataset.sources.length === 0) continue;
+    try {
+      results.push(await scanInWorker({ name: dataset.name, spec: specOf(dataset), baseDir: path.dirname(absolute), cacheDir: cacheDirFor(absolute, [process.cwd()]) }));
+    } catch (error) {
+      process.stderr.write(`${file}: error: scanning dataset ${dataset.name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+    }
+  }
+  return results;
+}
+
+async function check(files: readonly string[], scanData: boolean): Promise<number> {
   let errors = 0;
   let warnings = 0;
   let failed = false;
@@ -48,7 +70,8 @@ function check(files: readonly string[]): number {
     }
     const analysis = analyze(source);
     const index = new LineIndex(source);
-    const diagnostics = [...analysis.diagnostics, ...checkDatasetPaths(analysis, path.resolve(file))].sort((a, b) => a.span.start - b.span.start);
+    const scans = scanData ? await scanDatasets(file, analysis) : [];
+    const diagnostics = [...analysis.diagnostics, ...checkDatasetPaths(analysis, path.resolve(file)), ...datasetDiagnostics(analysis, scans)].sort((a, b) => a.span.start - b.span.start);
     for (const diagnostic of diagnostics) {
       if (diagnostic.severity === 'hint') continue;
       process.stdout.write(`${formatDiagnostic(file, index, diagnostic)}\n`);
@@ -101,13 +124,13 @@ function formatFiles(files: readonly string[], checkOnly: boolean): number {
   return status;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const files = rest.filter((a) => !a.startsWith('--'));
   switch (command) {
     case 'check':
       if (files.length === 0) break;
-      return check(files);
+      return check(files, !rest.includes('--no-data'));
     case 'summary':
       if (files.length === 0 || files.length > 2) break;
       return summary(files[0]!, files[1]);
@@ -124,4 +147,4 @@ export function main(argv: readonly string[]): number {
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
