@@ -55,7 +55,7 @@ export class AugmentPreviews implements vscode.Disposable {
       void this.draw();
       return;
     }
-    this.adopt(openPage(this.extensionUri, { page: 'augment-preview', viewType: VIEW_TYPE, title: this.title(), column: vscode.ViewColumn.Beside }), target);
+    this.adopt(openPage(this.extensionUri, { page: 'augment-preview', viewType: VIEW_TYPE, title: this.title(), column: vscode.ViewColumn.Beside, preserveFocus: true }), target);
   }
 
   private title(): string {

@@ -56,6 +56,20 @@ describe('augmentation preview page', () => {
     }
   });
 
+  test('in a narrow panel the toolbar wraps instead of squeezing the title', async () => {
+    const ui = await loadPage(browser, 'augment-preview', { width: 480 });
+    try {
+      await ui.waitForPosted('draw');
+      await ui.send({ type: 'preview', target, preview: preview(4), seed: 1 });
+      await ui.page.waitForSelector('#draw-grid figure');
+      const title = await ui.page.$eval('.title', (n) => n.getBoundingClientRect().height);
+      assert.ok(title < 30, `the title is ${title} pixels high`);
+      await ui.screenshot('augment-preview-narrow');
+    } finally {
+      await ui.close();
+    }
+  });
+
   test('a page shown again asks for the draws it had', async () => {
     const ui = await loadPage(browser, 'augment-preview', { state: { target, image: 41, seed: 9, draws: 8 } });
     try {

@@ -16,6 +16,8 @@ export interface PageOptions<P extends PageName> {
   /** Folders (besides dist/webviews) whose files the page may show, such as a class folder. */
   readonly resourceRoots?: readonly vscode.Uri[];
   readonly column?: vscode.ViewColumn;
+  /** Keep the keyboard focus where it is (in the editor being typed in) instead of moving it to the new panel. */
+  readonly preserveFocus?: boolean;
 }
 
 /** An open page: its panel and typed messaging. */
@@ -79,7 +81,8 @@ export class PagePanel<P extends PageName> implements vscode.Disposable {
 
 /** Opens a new panel showing `page`. */
 export function openPage<P extends PageName>(extensionUri: vscode.Uri, options: PageOptions<P>): PagePanel<P> {
-  const panel = vscode.window.createWebviewPanel(options.viewType, options.title, options.column ?? vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
+  const show = { viewColumn: options.column ?? vscode.ViewColumn.Active, preserveFocus: options.preserveFocus ?? false };
+  const panel = vscode.window.createWebviewPanel(options.viewType, options.title, show, { enableScripts: true, localResourceRoots: [] });
   const page = new PagePanel(panel, extensionUri, options.page);
   page.load(options.title, options.resourceRoots);
   return page;
