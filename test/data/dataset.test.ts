@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { DatasetConfig } from '../../server/src/language/semantics/settings';
-import { checkDataset, imageAt, loadDataset, scanDataset, stratifiedSplit, type DatasetSpec } from '../../server/src/data/index';
+import { batches, checkDataset, findDuplicates, imageAt, loadDataset, scanDataset, stratifiedSplit, type DatasetSpec } from '../../server/src/data/index';
 import { encode, patternPng, raw, removeDir, solidPng, tempDir, write } from './fixtures';
 
 let dir: string;
@@ -163,6 +163,40 @@ describe('cache', () => {
     const size = fs.statSync(path.join(cacheDir, file)).size;
     const payload = 20 * 3 * 32 * 32;
     assert.ok(size > payload && size < payload * 1.1, `${size} bytes for ${payload} bytes of pixels`);
+  });
+
+  test('a cache larger than the in-memory limit is read image by image: the same images, batches and duplicates', async () => {
+    const root = path.join(dir, 'cache-file-backed');
+    for (let i = 0; i < 9; i++) await patternPng(path.join(root, i % 3 ? 'a' : 'b', `${i}.png`), i * 7, 12);
+    await patternPng(path.join(root, 'b/copy.png'), 7, 12);
+    const cacheDir = path.join(dir, 'cache4');
+    const s = spec([{ split: 'train', path: '.' }], { image: [3, 8, 8] });
+    const inMemory = await loadDataset(s, { baseDir: root, cacheDir, workers: 0 });
+    // 10 images of 192 bytes: a 1,000-byte limit keeps the pixels in the file.
+    const fromFile = await loadDataset(s, { baseDir: root, cacheDir, workers: 0, inMemoryBytes: 1000 });
+    const [memory, file] = [inMemory.splits.train!, fromFile.splits.train!];
+    assert.equal(fromFile.decoded, 0);
+    assert.ok(memory.block.pixels instanceof Uint8Array);
+    assert.ok(!(file.block.pixels instanceof Uint8Array) && file.block.pixels.kind === 'file', 'the pixels stay in the cache file');
+    for (let i = 0; i < memory.count; i++) assert.deepEqual(imageAt(file, i), imageAt(memory, i), `image ${i}`);
+    const options = { batchSize: 4, seed: 3, epoch: 1, augment: [{ name: 'hflip', args: { p: 0.5 } }] };
+    assert.deepEqual([...batches(file, options)], [...batches(memory, options)]);
+    const pairs = (loaded: typeof inMemory): string[][] => findDuplicates(loaded).map((g) => g.members.map((m) => path.basename(m.id)).sort());
+    assert.deepEqual(pairs(fromFile), pairs(inMemory));
+    assert.deepEqual(pairs(fromFile), [['1.png', 'copy.png']]);
+  });
+
+  test('a cache file rewritten before a file-backed split reads it is refused, not misread', async () => {
+    const root = path.join(dir, 'cache-rewritten');
+    for (let i = 0; i < 3; i++) await patternPng(path.join(root, 'a', `${i}.png`), i * 5, 12);
+    const cacheDir = path.join(dir, 'cache5');
+    const s = spec([{ split: 'train', path: '.' }], { image: [3, 8, 8] });
+    await loadDataset(s, { baseDir: root, cacheDir, workers: 0 });
+    const stale = await loadDataset(s, { baseDir: root, cacheDir, workers: 0, inMemoryBytes: 0 });
+    await patternPng(path.join(root, 'a/1.png'), 99, 12);
+    fs.utimesSync(path.join(root, 'a/1.png'), new Date(), new Date(Date.now() + 5000));
+    assert.equal((await loadDataset(s, { baseDir: root, cacheDir, workers: 0 })).decoded, 1);
+    assert.throws(() => imageAt(stale.splits.train!, 0), /was rewritten while its images were in use; load the dataset again/);
   });
 
   test('a damaged cache file is rebuilt', async () => {

@@ -52,7 +52,9 @@ describe('CIFAR', () => {
     const file = write(path.join(dir, 'c100', 'train.bin'), cifar([42, 5], true));
     const loaded = await loadDataset(spec([{ split: 'train', path: file }], { image: [1, 8, 8] }), { baseDir: dir });
     assert.deepEqual([...loaded.splits.train!.labels], [42, 5]);
-    assert.equal(loaded.splits.train!.block.pixels.length, 2 * 64);
+    const pixels = loaded.splits.train!.block.pixels;
+    assert.ok(pixels instanceof Uint8Array);
+    assert.equal(pixels.length, 2 * 64);
     // Label 42 fills the channels with 420, 421, 422 modulo 256; grey is their luma.
     assert.ok(Math.abs(imageAt(loaded.splits.train!, 0)[0]! - (164 * 0.299 + 165 * 0.587 + 166 * 0.114)) <= 1);
   });

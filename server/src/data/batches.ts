@@ -4,6 +4,7 @@
  * so a resumed run sees exactly the batches the interrupted one would have.
  */
 import { createAugmenter, normalizeBatch } from './augment';
+import { imagePixels, type FilePixels } from './decode-batch';
 import { Random, deriveSeed } from '../random';
 import type { AugmentationSpec, ImageShape, NormalizeSpec } from './types';
 
@@ -11,7 +12,7 @@ import type { AugmentationSpec, ImageShape, NormalizeSpec } from './types';
 export interface BatchSource {
   readonly shape: ImageShape;
   readonly count: number;
-  readonly block: { readonly pixels: Uint8Array };
+  readonly block: { readonly pixels: Uint8Array | FilePixels };
   readonly index: Int32Array;
   readonly labels: Int32Array;
 }
@@ -58,12 +59,13 @@ export function makeBatch(source: BatchSource, options: BatchOptions, order: Int
   const n = positions.length;
   const x = new Float32Array(n * size);
   const y = new Int32Array(n);
-  const pixels = source.block.pixels;
+  // One image's buffer, reused, for pixels read from a cache file; in-memory pixels are viewed in place.
+  const scratch = source.block.pixels instanceof Uint8Array ? undefined : new Uint8Array(size);
   for (let i = 0; i < n; i++) {
     const p = positions[i]!;
-    const from = source.index[p]! * size;
+    const image = imagePixels(source.block.pixels, size, source.index[p]!, scratch);
     const at = i * size;
-    for (let k = 0; k < size; k++) x[at + k] = pixels[from + k]! * (1 / 255);
+    for (let k = 0; k < size; k++) x[at + k] = image[k]! * (1 / 255);
     y[i] = source.labels[p]!;
   }
   if (options.augment && options.augment.length > 0) {

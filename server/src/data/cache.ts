@@ -9,18 +9,35 @@
  * Layout: the magic `OCULARC1`, a uint32 header length, the JSON header, then 8-byte-aligned
  * sections: ok flags (N bytes), widths and heights (N int32 each), byte and difference hashes
  * (2N uint32 each), pixels (N × C×H×W bytes).
+ *
+ * Reading is bounded in memory: the header and the small sections (about 25 bytes an image) are
+ * read whole, the pixels only when they fit the in-memory limit; a larger set (ImageNet at
+ * 224×224 is some 190 GB) keeps its pixels in the file and each image is read when it is used.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DecodeTarget } from './decode';
-import { allocateBlock, type DecodedBlock, type IndexedFinding } from './decode-batch';
+import { allocateBlock, imagePixels, type DecodedBlock, type IndexedFinding, type MemoryBlock } from './decode-batch';
 import type { ImageFile } from './listing';
 import { decodeFiles, type DecodeOptions } from './pool';
 
 const MAGIC = 'OCULARC1';
 /** Raised whenever decoding changes what it produces for the same file, so old caches are not trusted. */
 export const DECODER_VERSION = 1;
+
+/**
+ * The most pixel bytes a cache read brings into memory by default: a quarter of the machine's
+ * memory, and never more than one typed array can hold. Above it the pixels stay in the file.
+ */
+export const DEFAULT_IN_MEMORY_BYTES = Math.min(bufferConstants.MAX_LENGTH, Math.floor(os.totalmem() / 4));
+
+export interface CacheOptions extends DecodeOptions {
+  /** Pixel bytes above which a cache's images are read from its file one at a time; DEFAULT_IN_MEMORY_BYTES by default. */
+  readonly inMemoryBytes?: number;
+}
 
 interface Header {
   readonly version: number;
@@ -64,8 +81,23 @@ function sections(count: number, imageSize: number): { ok: number; widths: numbe
   return { ok, widths, heights, bytesHashes, dHashes, pixels, end: pixels + count * imageSize };
 }
 
-/** Reads a cache file, or returns undefined when it is missing, damaged or made for other settings. */
-function readCache(file: string, root: string, target: DecodeTarget): { header: Header; block: DecodedBlock } | undefined {
+/** `length` bytes of `fd` from `position` into a fresh buffer (so typed views on it start aligned), or undefined at the end of the file. */
+function readExactly(fd: number, position: number, length: number): Uint8Array | undefined {
+  const bytes = new Uint8Array(length);
+  let read = 0;
+  while (read < length) {
+    const n = fs.readSync(fd, bytes, read, length - read, position + read);
+    if (n === 0) return undefined;
+    read += n;
+  }
+  return bytes;
+}
+
+/**
+ * Reads a cache file, or returns undefined when it is missing, damaged or made for other
+ * settings. Pixels beyond `inMemoryBytes` are left in the file (see the module comment).
+ */
+function readCache(file: string, root: string, target: DecodeTarget, inMemoryBytes: number): { header: Header; block: DecodedBlock } | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -73,33 +105,33 @@ function readCache(file: string, root: string, target: DecodeTarget): { header: 
     return undefined;
   }
   try {
-    const size = fs.fstatSync(fd).size;
-    // A fresh ArrayBuffer, so that typed views on it start at offset 0 and stay aligned.
-    const bytes = new Uint8Array(size);
-    let read = 0;
-    while (read < size) {
-      const n = fs.readSync(fd, bytes, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    if (read !== size || size < 12 || Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== MAGIC) return undefined;
-    const headerLength = new DataView(bytes.buffer).getUint32(8, true);
-    const header = JSON.parse(Buffer.from(bytes.subarray(12, 12 + headerLength)).toString('utf8')) as Header;
+    const stat = fs.fstatSync(fd);
+    const start = readExactly(fd, 0, 12);
+    if (!start || Buffer.from(start.subarray(0, 8)).toString('latin1') !== MAGIC) return undefined;
+    const headerLength = new DataView(start.buffer).getUint32(8, true);
+    const headerBytes = readExactly(fd, 12, headerLength);
+    if (!headerBytes) return undefined;
+    const header = JSON.parse(Buffer.from(headerBytes).toString('utf8')) as Header;
     if (header.version !== DECODER_VERSION || header.root !== path.resolve(root) || header.resize !== target.resize || header.shape.join('x') !== target.shape.join('x')) return undefined;
     const count = header.files.length;
     const imageSize = target.shape[0] * target.shape[1] * target.shape[2];
     const base = align8(12 + headerLength);
     const at = sections(count, imageSize);
-    if (base + at.end !== size) return undefined;
+    if (base + at.end !== stat.size) return undefined;
+    const small = readExactly(fd, base, at.pixels);
+    if (!small) return undefined;
+    const pixelBytes = count * imageSize;
+    const pixels = pixelBytes <= inMemoryBytes ? readExactly(fd, base + at.pixels, pixelBytes) : { kind: 'file' as const, file, inode: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, offset: base + at.pixels };
+    if (!pixels) return undefined;
     const block: DecodedBlock = {
       count,
       shape: target.shape,
-      ok: bytes.subarray(base + at.ok, base + at.ok + count),
-      widths: new Int32Array(bytes.buffer, base + at.widths, count),
-      heights: new Int32Array(bytes.buffer, base + at.heights, count),
-      bytesHashes: new Uint32Array(bytes.buffer, base + at.bytesHashes, count * 2),
-      dHashes: new Uint32Array(bytes.buffer, base + at.dHashes, count * 2),
-      pixels: bytes.subarray(base + at.pixels, base + at.end),
+      ok: small.subarray(at.ok, at.ok + count),
+      widths: new Int32Array(small.buffer, at.widths, count),
+      heights: new Int32Array(small.buffer, at.heights, count),
+      bytesHashes: new Uint32Array(small.buffer, at.bytesHashes, count * 2),
+      dHashes: new Uint32Array(small.buffer, at.dHashes, count * 2),
+      pixels,
     };
     return { header, block };
   } catch {
@@ -110,7 +142,7 @@ function readCache(file: string, root: string, target: DecodeTarget): { header: 
   }
 }
 
-async function writeCache(file: string, header: Header, block: DecodedBlock): Promise<void> {
+async function writeCache(file: string, header: Header, block: MemoryBlock): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(align8(12 + json.length));
@@ -153,11 +185,11 @@ async function writeCache(file: string, header: Header, block: DecodedBlock): Pr
  * modification time match the cache is not read; every other one is decoded. A cache that cannot
  * be written (read-only folder, full disk) only costs the next run its speed.
  */
-export async function decodeWithCache(root: string, files: readonly ImageFile[], target: DecodeTarget, cacheDir: string, options: DecodeOptions = {}): Promise<CachedDecode> {
+export async function decodeWithCache(root: string, files: readonly ImageFile[], target: DecodeTarget, cacheDir: string, options: CacheOptions = {}): Promise<CachedDecode> {
   const cacheFile = cacheFileFor(cacheDir, root, target);
   const absoluteRoot = path.resolve(root);
   const relative = files.map((f) => path.relative(absoluteRoot, f.path));
-  const old = readCache(cacheFile, root, target);
+  const old = readCache(cacheFile, root, target, options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES);
   const imageSize = target.shape[0] * target.shape[1] * target.shape[2];
 
   const oldIndex = new Map<string, number>();
@@ -194,7 +226,7 @@ export async function decodeWithCache(root: string, files: readonly ImageFile[],
     block.heights[i] = from.heights[j]!;
     block.bytesHashes.set(from.bytesHashes.subarray(j * 2, j * 2 + 2), i * 2);
     block.dHashes.set(from.dHashes.subarray(j * 2, j * 2 + 2), i * 2);
-    block.pixels.set(from.pixels.subarray(j * imageSize, (j + 1) * imageSize), i * imageSize);
+    block.pixels.set(imagePixels(from.pixels, imageSize, j), i * imageSize);
     for (const entry of oldFindings.get(j) ?? []) findings.push({ index: i, finding: entry.finding });
   }
   const fresh = await decodeFiles(toDecode.map((i) => files[i]!.path), target, options, { block, slots: toDecode });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { decodeWithCache } from './cache';
 import { readCifar } from './cifar';
 import type { DecodeLimits } from './decode';
-import { type DecodedBlock, type IndexedFinding } from './decode-batch';
+import { imagePixels, type DecodedBlock, type IndexedFinding } from './decode-batch';
 import type { Finding } from './findings';
 import { bytesHash, dHash } from './fingerprint';
 import { listImageFolder, type FolderListing } from './listing';
@@ -212,6 +212,8 @@ export interface LoadOptions extends ScanOptions {
   readonly onProgress?: (progress: LoadProgress) => void;
   /** A scan made before, to avoid listing twice. */
   readonly scan?: DatasetScan;
+  /** Cached pixels above this many bytes per source are read from the cache file image by image (cache.ts). */
+  readonly inMemoryBytes?: number;
 }
 
 /** A block for images that came decoded (CIFAR, IDX), with their fingerprints. */
@@ -275,7 +277,7 @@ export async function loadDataset(spec: DatasetSpec, options: LoadOptions): Prom
     };
     let result: { block: DecodedBlock; findings: readonly IndexedFinding[] };
     if (options.cacheDir) {
-      const cached = await decodeWithCache(data.source.path, files, target, options.cacheDir, decodeOptions);
+      const cached = await decodeWithCache(data.source.path, files, target, options.cacheDir, { ...decodeOptions, ...(options.inMemoryBytes !== undefined ? { inMemoryBytes: options.inMemoryBytes } : {}) });
       decoded += cached.decoded;
       reused += cached.reused;
       if (cached.cacheError) findings.push({ code: 'cache-not-written', severity: 'info', file: cached.cacheFile, message: cached.cacheError });
@@ -316,9 +318,7 @@ export async function loadDataset(spec: DatasetSpec, options: LoadOptions): Prom
   return { classes: scan.classes, shape, resize: spec.resize, splits, scan, findings, decoded, reused };
 }
 
-/** One image of a split as C×H×W uint8 (a view, not a copy): what the gallery shows. */
+/** One image of a split as C×H×W uint8: a view when the pixels are in memory, else read from the cache file. */
 export function imageAt(split: TensorSplit, i: number): Uint8Array {
-  const size = split.shape[0] * split.shape[1] * split.shape[2];
-  const slot = split.index[i]!;
-  return split.block.pixels.subarray(slot * size, (slot + 1) * size);
+  return imagePixels(split.block.pixels, split.shape[0] * split.shape[1] * split.shape[2], split.index[i]!);
 }

@@ -8,12 +8,30 @@ import { DEFAULT_LIMITS, decodeImage, type DecodeLimits, type DecodeTarget } fro
 import type { Finding } from './findings';
 import { shown } from './text';
 
+/**
+ * The pixels of a block too large to hold in memory, left in the cache file they were read from
+ * and read one image at a time (see `imagePixels`). Plain data, so it crosses to worker threads.
+ */
+export interface FilePixels {
+  readonly kind: 'file';
+  readonly file: string;
+  /** The file's inode, size and modification time when the block was read: a cache rewritten since is refused, not misread. */
+  readonly inode: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Byte offset of the first image in the file. */
+  readonly offset: number;
+}
+
 /** Per-file results, indexed like the input list. */
 export interface DecodedBlock {
   readonly count: number;
   readonly shape: DecodeTarget['shape'];
-  /** count × C×H×W; a file that failed leaves its slot black. */
-  readonly pixels: Uint8Array;
+  /**
+   * count × C×H×W in memory, or left in the cache file for a block larger than the in-memory
+   * limit; read one image with `imagePixels`. A file that failed leaves its slot black.
+   */
+  readonly pixels: Uint8Array | FilePixels;
   /** 1 where the file decoded. */
   readonly ok: Uint8Array;
   /** The image's own width and height, 0 where it failed. */
@@ -24,7 +42,50 @@ export interface DecodedBlock {
   readonly dHashes: Uint32Array;
 }
 
-export function allocateBlock(count: number, shape: DecodeTarget['shape']): DecodedBlock {
+/** A block whose pixels are in memory: what decoding writes into. */
+export interface MemoryBlock extends DecodedBlock {
+  readonly pixels: Uint8Array;
+}
+
+/**
+ * Open cache files by path and inode; a handful per process, kept open while it runs. A file
+ * renamed over one of them leaves the open one readable, so a block keeps reading what it was read from.
+ */
+const openFiles = new Map<string, number>();
+
+function descriptorFor(pixels: FilePixels): number {
+  const key = `${pixels.inode}:${pixels.file}`;
+  let fd = openFiles.get(key);
+  if (fd === undefined) {
+    fd = fs.openSync(pixels.file, 'r');
+    const stat = fs.fstatSync(fd);
+    if (stat.ino !== pixels.inode || stat.size !== pixels.size || stat.mtimeMs !== pixels.mtimeMs) {
+      fs.closeSync(fd);
+      throw new Error(`The image cache '${pixels.file}' was rewritten while its images were in use; load the dataset again.`);
+    }
+    openFiles.set(key, fd);
+  }
+  return fd;
+}
+
+/**
+ * The `size` pixels (C×H×W) of one slot of a block's `pixels`: a view into memory, or read from
+ * the cache file (into `into` when given, which must hold one image).
+ */
+export function imagePixels(pixels: Uint8Array | FilePixels, size: number, slot: number, into?: Uint8Array): Uint8Array {
+  if (pixels instanceof Uint8Array) return pixels.subarray(slot * size, (slot + 1) * size);
+  const out = into ?? new Uint8Array(size);
+  const fd = descriptorFor(pixels);
+  let read = 0;
+  while (read < size) {
+    const n = fs.readSync(fd, out, read, size - read, pixels.offset + slot * size + read);
+    if (n === 0) throw new Error(`The image cache '${pixels.file}' ends early; delete it to have it rebuilt.`);
+    read += n;
+  }
+  return out;
+}
+
+export function allocateBlock(count: number, shape: DecodeTarget['shape']): MemoryBlock {
   const shared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
   return {
     count,
@@ -44,7 +105,7 @@ export interface IndexedFinding {
 }
 
 /** Decodes `files[i]` into slot `slots[i]` of `block`, returning the findings. */
-export async function decodeInto(block: DecodedBlock, files: readonly string[], slots: readonly number[], target: DecodeTarget, limits: DecodeLimits = DEFAULT_LIMITS): Promise<IndexedFinding[]> {
+export async function decodeInto(block: MemoryBlock, files: readonly string[], slots: readonly number[], target: DecodeTarget, limits: DecodeLimits = DEFAULT_LIMITS): Promise<IndexedFinding[]> {
   const findings: IndexedFinding[] = [];
   const size = target.shape[0] * target.shape[1] * target.shape[2];
   for (let i = 0; i < files.length; i++) {

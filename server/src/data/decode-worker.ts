@@ -5,11 +5,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { DecodeLimits, DecodeTarget } from './decode';
-import { decodeInto, type DecodedBlock } from './decode-batch';
+import { decodeInto, type MemoryBlock } from './decode-batch';
 
 export interface WorkerInit {
   readonly kind: 'init';
-  readonly block: DecodedBlock;
+  readonly block: MemoryBlock;
   readonly target: DecodeTarget;
   readonly limits: DecodeLimits;
 }

@@ -8,6 +8,7 @@
  * images that merely share a layout (two different handwritten ones) are not reported.
  */
 import type { LoadedDataset, TensorSplit } from './dataset';
+import { imagePixels } from './decode-batch';
 import { greyThumbnail, hamming } from './fingerprint';
 import { SPLITS, type Split } from './types';
 
@@ -100,7 +101,7 @@ export function findDuplicates(dataset: LoadedDataset, options: DuplicateOptions
     if (!t) {
       const { split, slot } = items[i]!;
       const size = split.shape[0] * split.shape[1] * split.shape[2];
-      t = greyThumbnail(split.block.pixels.subarray(slot * size, (slot + 1) * size), split.shape, THUMBNAIL, THUMBNAIL);
+      t = greyThumbnail(imagePixels(split.block.pixels, size, slot), split.shape, THUMBNAIL, THUMBNAIL);
       thumbnails.set(i, t);
     }
     return t;

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_LIMITS, type DecodeLimits, type DecodeTarget } from './decode';
-import { allocateBlock, decodeInto, type DecodedBlock, type IndexedFinding } from './decode-batch';
+import { allocateBlock, decodeInto, type IndexedFinding, type MemoryBlock } from './decode-batch';
 import type { WorkerChunk, WorkerInit } from './decode-worker';
 
 export interface DecodeOptions {
@@ -34,8 +34,8 @@ export async function decodeFiles(
   files: readonly string[],
   target: DecodeTarget,
   options: DecodeOptions = {},
-  into?: { readonly block: DecodedBlock; readonly slots: readonly number[] },
-): Promise<{ block: DecodedBlock; findings: IndexedFinding[] }> {
+  into?: { readonly block: MemoryBlock; readonly slots: readonly number[] },
+): Promise<{ block: MemoryBlock; findings: IndexedFinding[] }> {
   const block = into?.block ?? allocateBlock(files.length, target.shape);
   const slotOf = (i: number): number => (into ? into.slots[i]! : i);
   const limits = options.limits ?? DEFAULT_LIMITS;
