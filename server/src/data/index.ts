@@ -17,7 +17,7 @@ export { stratifiedSplit, type SplitMembers } from './split';
 
 export { decodeImage, sniff, DEFAULT_LIMITS, type DecodeLimits, type DecodeOutcome, type DecodeTarget, type Decoded, type Failed } from './decode';
 export { decodeFiles, type DecodeOptions } from './pool';
-export type { DecodedBlock } from './decode-batch';
+export type { DecodedBlock, FilePixels } from './decode-batch';
 export { decodeWithCache, cacheFileFor, type CachedDecode } from './cache';
 export { readCifar, CIFAR10_CLASSES } from './cifar';
 export { readIdx, FASHION_CLASSES } from './mnist';
