@@ -23,6 +23,7 @@ export interface PageOptions<P extends PageName> {
 /** An open page: its panel and typed messaging. */
 export class PagePanel<P extends PageName> implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -72,9 +73,11 @@ export class PagePanel<P extends PageName> implements vscode.Disposable {
     return this.panel.onDidDispose(listener);
   }
 
+  /** Closes the panel; also runs when the user closes it. */
   dispose(): void {
-    const disposables = this.disposables.splice(0);
-    for (const disposable of disposables) disposable.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
     this.panel.dispose();
   }
 }
