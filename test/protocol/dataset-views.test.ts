@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { CodeLensRequest, WorkDoneProgressCreateRequest, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { CodeLensRequest, InitializedNotification, InitializeRequest, WorkDoneProgressCreateRequest, type ProgressToken, type PublishDiagnosticsParams, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import { AugmentPreviewRequest, ClassImagesRequest, PREVIEW_AUGMENTATION_COMMAND } from '../../protocol/protocol';
 import { LspClient, positionAt } from './lsp-client';
 
@@ -51,6 +51,7 @@ describe('dataset views', () => {
   let dir: string;
   let uri: string;
   let client: LspClient;
+  const progress: { token: ProgressToken; value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd }[] = [];
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-views-'));
@@ -64,7 +65,11 @@ describe('dataset views', () => {
     uri = pathToFileURL(path.join(dir, 'model.ocular')).href;
     client = new LspClient();
     client.connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
-    await client.initialize();
+    client.connection.onNotification('$/progress', (params: (typeof progress)[number]) => {
+      progress.push(params);
+    });
+    await client.request(InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: { window: { workDoneProgress: true } }, workspaceFolders: null });
+    await client.connection.sendNotification(InitializedNotification.type, {});
     await client.open(uri, MODEL);
     await client.waitForDiagnostics(uri, (p: PublishDiagnosticsParams) => p.diagnostics.some((d) => d.code === 'empty-file'), 'the dataset scan', 30_000);
   });
@@ -93,6 +98,9 @@ describe('dataset views', () => {
     assert.match(zero.findings.map((f) => f.message).join('\n'), /zero\.png' is empty/);
     assert.equal(zero.showable, true);
     assert.ok(answer.images.filter((image) => image !== zero).every((image) => image.findings.length === 0 && image.showable));
+    const begin = progress.find((p) => p.value.kind === 'begin' && p.value.title === 'Listing the images of class circle');
+    assert.ok(begin, JSON.stringify(progress));
+    assert.ok(progress.some((p) => p.token === begin.token && p.value.kind === 'end'), 'the listing progress ends');
   });
 
   test('ocular/classImages lists a class folder with a hostile name, and answers null for a class or dataset that is not there', async () => {

@@ -26,6 +26,20 @@ export interface DatasetViewSources {
   log(message: string): void;
 }
 
+/**
+ * Runs a view job under a work-done progress (in VS Code's status bar: the request itself is
+ * cancelled by the page's next request, so the progress offers no cancel button of its own).
+ */
+async function withProgress<T>(connection: Connection, title: string, run: () => Promise<T>): Promise<T> {
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin(title, undefined, undefined, false);
+  try {
+    return await run();
+  } finally {
+    progress.done();
+  }
+}
+
 function signalOf(token: CancellationToken): AbortSignal {
   const controller = new AbortController();
   if (token.isCancellationRequested) controller.abort();
@@ -82,7 +96,8 @@ export function registerDatasetViews(connection: Connection, sources: DatasetVie
     const found = datasetOf(params.uri, params.dataset);
     if (!found) return null;
     try {
-      const listed = await runViewJob({ job: 'class-images', spec: specOf(found.dataset), baseDir: found.baseDir, split: params.split, class: params.class }, signalOf(token));
+      const job = { job: 'class-images' as const, spec: specOf(found.dataset), baseDir: found.baseDir, split: params.split, class: params.class };
+      const listed = await withProgress(connection, `Listing the images of class ${params.class}`, () => runViewJob(job, signalOf(token)));
       if (!listed.found) return null;
       const scan = sources.scansOf(params.uri)?.find((s) => s.name === params.dataset);
       const byFile = findingsByFile(scan?.findings ?? []);
@@ -101,7 +116,8 @@ export function registerDatasetViews(connection: Connection, sources: DatasetVie
     const spec = specOf(found.dataset);
     const draws = Math.max(1, Math.min(MAX_DRAWS, Math.floor(params.draws)));
     try {
-      const result = await runViewJob({ job: 'augment-preview', spec, baseDir: found.baseDir, image: Math.floor(params.image), draws, seed: params.seed >>> 0 }, signalOf(token));
+      const job = { job: 'augment-preview' as const, spec, baseDir: found.baseDir, image: Math.floor(params.image), draws, seed: params.seed >>> 0 };
+      const result = await withProgress(connection, `Drawing augmentations of dataset ${params.dataset}`, () => runViewJob(job, signalOf(token)));
       return {
         image: result.image,
         index: result.index,
