@@ -137,5 +137,6 @@ describe('dataset views', () => {
     // Stepping through the images wraps around; one that does not decode is named.
     assert.equal((await ask(11, 6))?.index, 0);
     await assert.rejects(ask(11, -1), /zero\.png' is empty/);
+    assert.deepEqual(client.logs.filter((log) => log.type === 1), [], 'a problem with the data is an answer, not a logged fault');
   });
 });

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import sharp from 'sharp';
 import { createAugmenter, decodeImage, fitTensors, Random, scanDataset, type ImageShape } from '../data';
-import type { AugmentedImages, ClassFiles, ViewJob } from './views';
+import type { AugmentedImages, ClassFiles, PreviewProblem, ViewJob } from './views';
 import { serveJob } from './worker-job';
 
 async function classImages(job: Extract<ViewJob, { job: 'class-images' }>): Promise<ClassFiles> {
@@ -24,10 +24,10 @@ function png(pixels: Uint8Array, [c, h, w]: ImageShape): Promise<Buffer> {
   return sharp(interleaved, { raw: { width: w, height: h, channels: c as 1 | 3 } }).png().toBuffer();
 }
 
-async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>): Promise<AugmentedImages> {
+async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>): Promise<AugmentedImages | PreviewProblem> {
   const scan = await scanDataset(job.spec, { baseDir: job.baseDir });
   const view = scan.splits.train;
-  if (!view || view.ids.length === 0) throw new Error('The dataset has no training images to preview: check its train path in the Problems panel.');
+  if (!view || view.ids.length === 0) return { problem: 'The dataset has no training images to preview: check its train path in the Problems panel.' };
   const source = scan.sources.find((s) => s.source.path === view.path);
   const shape: ImageShape = job.spec.image ?? source?.tensors?.shape ?? [3, 224, 224];
   const count = view.ids.length;
@@ -42,7 +42,7 @@ async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>)
     pixels = fitTensors(one, shape, job.spec.resize);
   } else {
     const decoded = await decodeImage(await fs.readFile(id), id, { shape, resize: job.spec.resize });
-    if (!decoded.ok) throw new Error(decoded.finding.message);
+    if (!decoded.ok) return { problem: decoded.finding.message };
     pixels = decoded.pixels;
   }
   const size = shape[0] * shape[1] * shape[2];
@@ -58,4 +58,4 @@ async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>)
   return { image: id, index, count, shape: [shape[0], shape[1], shape[2]], original: await png(pixels, shape), draws };
 }
 
-serveJob<ViewJob, ClassFiles | AugmentedImages>((job) => (job.job === 'class-images' ? classImages(job) : augmentPreview(job)));
+serveJob<ViewJob, ClassFiles | AugmentedImages | PreviewProblem>((job) => (job.job === 'class-images' ? classImages(job) : augmentPreview(job)));

@@ -28,7 +28,12 @@ export interface AugmentedImages {
   readonly draws: readonly Uint8Array[];
 }
 
-export type ViewJobResult<J extends ViewJob['job']> = J extends 'class-images' ? ClassFiles : AugmentedImages;
+/** What stops a preview that is about the data, not a fault: no training images, an image that does not decode. */
+export interface PreviewProblem {
+  readonly problem: string;
+}
+
+export type ViewJobResult<J extends ViewJob['job']> = J extends 'class-images' ? ClassFiles : AugmentedImages | PreviewProblem;
 
 /** Runs one view job in a new worker thread; aborting `signal` ends the thread. */
 export function runViewJob<J extends ViewJob>(job: J, signal?: AbortSignal, workerScript = path.join(__dirname, 'views-worker.js')): Promise<ViewJobResult<J['job']>> {

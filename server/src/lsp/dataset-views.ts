@@ -118,6 +118,8 @@ export function registerDatasetViews(connection: Connection, sources: DatasetVie
     try {
       const job = { job: 'augment-preview' as const, spec, baseDir: found.baseDir, image: Math.floor(params.image), draws, seed: params.seed >>> 0 };
       const result = await withProgress(connection, `Drawing augmentations of dataset ${params.dataset}`, () => runViewJob(job, signalOf(token)));
+      // A problem with the data is the answer, shown on the page; only a fault is logged.
+      if ('problem' in result) return new ResponseError(-32603, result.problem);
       return {
         image: result.image,
         index: result.index,
