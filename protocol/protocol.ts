@@ -62,7 +62,7 @@ export interface DatasetTreeClass {
   readonly count: number;
   /** The class's share of the split's images, from 0 to 1. */
   readonly share: number;
-  /** A `file:` URI of the class's first image; absent for CIFAR and IDX records or an empty class. */
+  /** A `file:` URI of the class's first image file (usable or not); absent for CIFAR and IDX records or a class folder with no image files. The view opens the class's gallery when it is set. */
   readonly firstImage?: string;
   readonly warnings: readonly DatasetTreeWarning[];
 }

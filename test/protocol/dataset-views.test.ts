@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { CodeLensRequest, InitializedNotification, InitializeRequest, WorkDoneProgressCreateRequest, type ProgressToken, type PublishDiagnosticsParams, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import { AugmentPreviewRequest, ClassImagesRequest, PREVIEW_AUGMENTATION_COMMAND } from '../../protocol/protocol';
+import { AugmentPreviewRequest, ClassImagesRequest, DatasetTreeRequest, PREVIEW_AUGMENTATION_COMMAND } from '../../protocol/protocol';
 import { LspClient, positionAt } from './lsp-client';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -61,6 +61,9 @@ describe('dataset views', () => {
       for (let i = 0; i < count; i++) await sharp(pixels(seed++ * 3), { raw: { width: 6, height: 4, channels: 1 } }).png().toFile(path.join(dir, 'data/train', name, `${i}.png`));
     }
     fs.writeFileSync(path.join(dir, 'data/train/circle/zero.png'), '');
+    // A class whose only image is damaged: no usable image, but a file the gallery can show.
+    fs.mkdirSync(path.join(dir, 'data/train/square'));
+    fs.writeFileSync(path.join(dir, 'data/train/square/empty.png'), '');
     fs.writeFileSync(path.join(dir, 'model.ocular'), MODEL);
     uri = pathToFileURL(path.join(dir, 'model.ocular')).href;
     client = new LspClient();
@@ -106,16 +109,25 @@ describe('dataset views', () => {
   test('ocular/classImages lists a class folder with a hostile name, and answers null for a class or dataset that is not there', async () => {
     const hostile = await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: HOSTILE });
     assert.deepEqual(hostile?.images.map((image) => path.basename(path.dirname(image.path))), [HOSTILE, HOSTILE]);
-    assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: 'square' }), null);
+    assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: 'triangle' }), null);
     assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'other', split: 'train', class: 'circle' }), null);
     assert.equal(await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'val', class: 'circle' }), null);
+  });
+
+  test('a class with no usable image still names a file, so the view can open its gallery', async () => {
+    const tree = await client.request(DatasetTreeRequest, { uri });
+    const square = tree?.datasets[0]?.splits[0]?.classes.find((c) => c.name === 'square');
+    assert.equal(square?.count, 0);
+    assert.equal(square?.firstImage, pathToFileURL(path.join(dir, 'data/train/square/empty.png')).href);
+    const images = await client.request(ClassImagesRequest, { uri, dataset: 'shapes', split: 'train', class: 'square' });
+    assert.deepEqual(images?.images.map((image) => [path.basename(image.path), image.findings.length > 0]), [['empty.png', true]]);
   });
 
   test('ocular/augmentPreview draws the image under the settings as edited, seeded', async () => {
     const ask = (seed: number, image = 0) => client.request(AugmentPreviewRequest, { uri, dataset: 'shapes', image, draws: 3, seed }, 30_000);
     const preview = await ask(7);
     assert.ok(preview);
-    assert.deepEqual([preview.shape, preview.augmentations, preview.draws.length, preview.count], [[1, 4, 6], ['hflip p=1'], 3, 6]);
+    assert.deepEqual([preview.shape, preview.augmentations, preview.draws.length, preview.count], [[1, 4, 6], ['hflip p=1'], 3, 7]);
     const original = await decodeDataUri(preview.original);
     assert.deepEqual([original.width, original.height], [6, 4]);
     for (const draw of preview.draws) assert.deepEqual((await decodeDataUri(draw)).data, mirrored(original.data, 6), 'hflip p=1 mirrors every draw');
@@ -135,8 +147,9 @@ describe('dataset views', () => {
     assert.deepEqual(a?.draws, b?.draws);
     assert.notDeepEqual(a?.draws, c?.draws);
     // Stepping through the images wraps around; one that does not decode is named.
-    assert.equal((await ask(11, 6))?.index, 0);
-    await assert.rejects(ask(11, -1), /zero\.png' is empty/);
+    assert.equal((await ask(11, 7))?.index, 0);
+    await assert.rejects(ask(11, -1), /empty\.png' is empty/);
+    await assert.rejects(ask(11, 5), /zero\.png' is empty/);
     assert.deepEqual(client.logs.filter((log) => log.type === 1), [], 'a problem with the data is an answer, not a logged fault');
   });
 });

@@ -25,7 +25,7 @@ export interface ClassSummary {
   readonly name: string;
   /** Usable images of the class in the split (those that decode). */
   readonly count: number;
-  /** The class's first image file, absolute; absent for CIFAR and IDX records or an empty class. */
+  /** The class's first image file (usable or not), absolute; absent for CIFAR and IDX records or a class folder with no image files. */
   readonly firstFile?: string;
 }
 

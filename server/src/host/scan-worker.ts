@@ -18,11 +18,10 @@ async function run(request: ScanRequest, onProgress: (progress: LoadProgress) =>
     if (!data || !view) continue;
     const counts = new Array<number>(loaded.classes.length).fill(0);
     const firstFiles = new Array<string | undefined>(loaded.classes.length);
-    data.labels.forEach((label, i) => {
-      counts[label]!++;
-      // CIFAR and IDX images are records (`file#n`), not files an editor can open.
-      if (firstFiles[label] === undefined && view.kind === 'imagefolder') firstFiles[label] = data.ids[i];
-    });
+    data.labels.forEach((label) => counts[label]!++);
+    // The first listed file, usable or not, so that a class whose every image is damaged still
+    // opens its gallery. CIFAR and IDX images are records (`file#n`), not files an editor can open.
+    if (view.kind === 'imagefolder') view.labels.forEach((label, i) => label >= 0 && firstFiles[label] === undefined && (firstFiles[label] = view.ids[i]));
     const classes: ClassSummary[] = loaded.classes.map((name, label) => ({ name, count: counts[label]!, ...(firstFiles[label] ? { firstFile: firstFiles[label] } : {}) }));
     splits.push({ split, path: view.path, count: data.count, classes, ...(view.carvedFrom ? { carvedFrom: view.carvedFrom } : {}) });
   }
