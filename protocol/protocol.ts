@@ -175,6 +175,29 @@ export const AugmentPreviewRequest = new RequestType<AugmentPreviewParams, Augme
 /** The client command the server's "Preview augmentation" code lens runs, with arguments (document URI, dataset name). */
 export const PREVIEW_AUGMENTATION_COMMAND = 'ocular.previewAugmentation';
 
+// Results (issue 7): evaluating a run's best checkpoint on a split.
+
+export interface EvaluateParams {
+  /** The run folder (`<model folder>/.ocular/runs/<id>`), absolute. */
+  readonly runDir: string;
+  /** The split to evaluate; the dataset's test split when it has one, else val. */
+  readonly split?: 'train' | 'val' | 'test';
+}
+
+export interface EvaluateResult {
+  /** The `evaluation.json` written into the run folder. */
+  readonly file: string;
+  readonly accuracy: number;
+  readonly count: number;
+}
+
+/**
+ * client → server: evaluates a run's best checkpoint on a split in a worker thread (work-done
+ * progress; cancelling the request ends the thread) and writes `evaluation.json` into the run
+ * folder. A run that cannot be evaluated answers an error saying why.
+ */
+export const EvaluateRequest = new RequestType<EvaluateParams, EvaluateResult, void>('ocular/evaluate');
+
 // ---------------------------------------------------------------------------------------------
 // Webviews: the messages between each page (webviews/<page>/) and its panel in the extension host.
 //
@@ -254,6 +277,124 @@ export interface AugmentPreviewState {
 
 export type AugmentPreviewProtocol = PageProtocol<AugmentPreviewToPage, AugmentPreviewToHost, AugmentPreviewState>;
 
+/** dashboard: training curves of one or more runs, live while they train. */
+export interface EpochPoint {
+  /** 1-based: the point is plotted at the end of its epoch. */
+  readonly epoch: number;
+  readonly trainLoss: number | null;
+  readonly trainAcc: number | null;
+  /** null when the run has no validation split. */
+  readonly valLoss: number | null;
+  readonly valAcc: number | null;
+  readonly lr: number | null;
+  readonly imagesPerSecond: number | null;
+}
+
+/** One training batch (at most one a second is recorded), plotted at `epoch + batch/batches`. */
+export interface BatchPoint {
+  /** Fractional epochs since the start of training. */
+  readonly x: number;
+  readonly loss: number;
+  readonly acc: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface DashboardRun {
+  readonly id: string;
+  readonly dir: string;
+  readonly model: string;
+  /** As the run record says, or `interrupted` for a running record whose process is gone. */
+  readonly status: string;
+  readonly epochs: readonly EpochPoint[];
+  readonly batches: readonly BatchPoint[];
+}
+
+export type DashboardToPage =
+  /** Every run to list (replaces what the page has). */
+  | { readonly type: 'runs'; readonly runs: readonly DashboardRun[] }
+  /** New lines of a training run's metrics, appended to what the page has. */
+  | { readonly type: 'append'; readonly id: string; readonly status: string; readonly epochs: readonly EpochPoint[]; readonly batches: readonly BatchPoint[] }
+  | { readonly type: 'error'; readonly message: string };
+
+export type DashboardToHost =
+  | { readonly type: 'ready' }
+  /** Save what the page made: CSV or JSON text, or a PNG as base64. */
+  | { readonly type: 'save'; readonly format: 'csv' | 'json' | 'png'; readonly name: string; readonly content: string };
+
+export interface DashboardState {
+  /** Runs the user unticked. */
+  readonly hidden: readonly string[];
+  /** Plot per-batch training loss and accuracy as well as per-epoch points. */
+  readonly showBatches: boolean;
+}
+
+export type DashboardProtocol = PageProtocol<DashboardToPage, DashboardToHost, DashboardState>;
+
+/** evaluation: a run's evaluation on a split: tables, the confusion matrix and its galleries. */
+export interface EvaluationClassRow {
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+  readonly predicted: number;
+}
+
+/** `evaluation.json` without its per-image records (server/src/evaluation/evaluation.ts). */
+export interface EvaluationView {
+  readonly runId?: string;
+  readonly split: string;
+  readonly checkpoint?: { readonly name: string; readonly epoch: number };
+  readonly classes: readonly string[];
+  readonly backend: string;
+  readonly device: string;
+  readonly createdAt: string;
+  readonly count: number;
+  readonly accuracy: number;
+  readonly topK: readonly { readonly k: number; readonly accuracy: number }[];
+  readonly loss: number;
+  readonly perClass: readonly EvaluationClassRow[];
+  readonly macro: { readonly precision: number; readonly recall: number; readonly f1: number };
+  readonly weighted: { readonly precision: number; readonly recall: number; readonly f1: number };
+  readonly confusion: readonly (readonly number[])[];
+  readonly confusionNormalized: readonly (readonly number[])[];
+  readonly speed: { readonly latencyMs: { readonly p50: number; readonly p95: number; readonly runs: number }; readonly throughput: { readonly batchSize: number; readonly imagesPerSecond: number } };
+}
+
+export interface EvaluationImage {
+  /** The file name alone, shown as text. */
+  readonly name: string;
+  /** The file (or `file#record` inside an archive): what the page asks the host to open. */
+  readonly path: string;
+  /** A webview URI of the file; absent for images inside an archive (CIFAR, IDX). */
+  readonly src?: string;
+  /** Probability of the predicted class, and of the true class. */
+  readonly probability: number;
+  readonly labelProbability: number;
+  readonly loss: number;
+}
+
+export type EvaluationToPage =
+  | { readonly type: 'evaluation'; readonly title: string; readonly evaluation: EvaluationView }
+  /** The images of one cell, highest loss first. */
+  | { readonly type: 'cell'; readonly label: number; readonly predicted: number; readonly images: readonly EvaluationImage[] }
+  | { readonly type: 'error'; readonly message: string };
+
+export type EvaluationToHost =
+  | { readonly type: 'ready' }
+  /** The images of true class `label` predicted as `predicted`. */
+  | { readonly type: 'cell'; readonly label: number; readonly predicted: number }
+  | { readonly type: 'open'; readonly path: string };
+
+export interface EvaluationState {
+  /** The `evaluation.json` shown, for restoring the panel after a reload. */
+  readonly file?: string;
+  /** Colour and label cells by row share instead of count. */
+  readonly normalized: boolean;
+  readonly cell?: { readonly label: number; readonly predicted: number };
+}
+
+export type EvaluationProtocol = PageProtocol<EvaluationToPage, EvaluationToHost, EvaluationState>;
+
 /**
  * Every webview page by its folder name under webviews/ (and bundle name in dist/webviews/). A new
  * page adds its protocol here; the host helper (client/src/webviews/panel.ts) and the page's
@@ -262,6 +403,8 @@ export type AugmentPreviewProtocol = PageProtocol<AugmentPreviewToPage, AugmentP
 export interface WebviewPages {
   readonly gallery: GalleryProtocol;
   readonly 'augment-preview': AugmentPreviewProtocol;
+  readonly dashboard: DashboardProtocol;
+  readonly evaluation: EvaluationProtocol;
 }
 
 export type PageName = keyof WebviewPages;
