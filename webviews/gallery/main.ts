@@ -30,8 +30,8 @@ const summary = element('div', { className: 'muted', attributes: { id: 'summary'
 const onlyFindings = element('vscode-checkbox', { attributes: { id: 'only-findings', label: 'Only images with findings' } }) as HTMLElement & { checked: boolean };
 onlyFindings.checked = state.onlyFindings;
 const toolbar = element('div', { className: 'toolbar' }, [title, summary, element('div', { className: 'spacer' }), onlyFindings]);
-const spacer = element('div', { className: 'spacer-grid', attributes: { id: 'grid' } });
-const scroller = element('div', { className: 'scroller', attributes: { id: 'scroller' } }, [spacer]);
+const grid = element('div', { className: 'grid', attributes: { id: 'grid' } });
+const scroller = element('div', { className: 'scroller', attributes: { id: 'scroller' } }, [grid]);
 const message = element('div', { className: 'message muted', text: 'Listing images…', attributes: { id: 'message' } });
 document.body.append(toolbar, message, scroller);
 
@@ -69,7 +69,7 @@ function cell(item: GalleryItem, index: number): HTMLElement {
 /** Renders the rows in view (and a margin), keeping cells that stay in view and dropping the rest. */
 function render(): void {
   const rows = Math.ceil(shown.length / columns);
-  spacer.style.height = `${rows * ROW_HEIGHT}px`;
+  grid.style.height = `${rows * ROW_HEIGHT}px`;
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - MARGIN_ROWS);
   const last = Math.min(rows, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + MARGIN_ROWS);
   const from = first * columns;
@@ -84,7 +84,7 @@ function render(): void {
     if (cells.has(index)) continue;
     const node = cell(shown[index]!, index);
     cells.set(index, node);
-    spacer.appendChild(node);
+    grid.appendChild(node);
   }
 }
 
