@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { BatchPoint, DashboardRun, EpochPoint } from '../../protocol/protocol';
-import { alignLines, runsCsv } from '../../webviews/dashboard/series';
+import { runsCsv } from '../../webviews/dashboard/series';
 import { launchChromium, loadPage } from './harness';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -26,23 +26,13 @@ const runs: DashboardRun[] = [
 ];
 
 /** The legend labels of one chart, as uPlot shows them. */
-const legend = (id: string) => `#chart-${id} .u-legend .u-series:not(:first-child) .u-label`;
+const legend = (id: string) => `#chart-${id} .u-legend .u-series .u-label`;
 
 let browser: Browser;
 before(async () => (browser = await launchChromium()));
 after(async () => browser?.close());
 
 describe('dashboard series', () => {
-  test('lines merge onto one x column with gaps', () => {
-    const [xs, a, b] = alignLines([
-      { label: 'a', run: 0, style: 'train', xs: [1, 2, 3], ys: [10, 20, 30] },
-      { label: 'b', run: 1, style: 'val', xs: [0.5, 2], ys: [5, 6] },
-    ]);
-    assert.deepEqual(Array.from(xs), [0.5, 1, 2, 3]);
-    assert.deepEqual(a, [null, 10, 20, 30]);
-    assert.deepEqual(b, [5, null, 6, null]);
-  });
-
   test('CSV quotes fields that need it and leaves missing values empty', () => {
     const csv = runsCsv([{ id: 'a,"b"', dir: '', model: 'M', status: 'completed', batches: [], epochs: [{ epoch: 1, trainLoss: 0.5, trainAcc: 0.75, valLoss: null, valAcc: null, lr: 0.1, imagesPerSecond: 100 }] }]);
     assert.equal(csv, 'run,model,epoch,train_loss,train_acc,val_loss,val_acc,lr,images_per_s\n"a,""b""",M,1,0.5,0.75,,,0.1,100\n');

@@ -9,11 +9,11 @@
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { DashboardRun, DashboardState } from '../../protocol/protocol';
+import type { DashboardState } from '../../protocol/protocol';
 import { element } from '../shared/dom';
 import { connect } from '../shared/host';
 import '../shared/page.css';
-import { alignLines, CHARTS, runsCsv, runsJson, type ChartSpec, type Line } from './series';
+import { appendBatches, CHARTS, runsCsv, runsJson, runSeries, type ChartSpec, type Line, type RunSeries } from './series';
 import './dashboard.css';
 
 /** Run colours, cycled; distinct on dark and light themes. */
@@ -22,7 +22,7 @@ const CHART_HEIGHT = 220;
 
 const host = connect('dashboard');
 let state: DashboardState = host.state({ hidden: [], showBatches: true });
-let runs: DashboardRun[] = [];
+let runs: RunSeries[] = [];
 
 type CheckboxElement = HTMLElement & { checked: boolean };
 const title = element('div', { className: 'title', text: 'Training metrics' });
@@ -57,7 +57,7 @@ function save(): void {
   host.setState(state);
 }
 
-const shownRuns = (): DashboardRun[] => runs.filter((r) => !state.hidden.includes(r.id));
+const shownRuns = (): RunSeries[] => runs.filter((r) => !state.hidden.includes(r.run.id));
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 function seriesOptions(line: Line): uPlot.Series {
@@ -67,25 +67,41 @@ function seriesOptions(line: Line): uPlot.Series {
     stroke: line.style === 'batch' ? `${colour}66` : colour,
     width: line.style === 'batch' ? 1 : 2,
     ...(line.style === 'val' ? { dash: [6, 4] } : {}),
-    spanGaps: true,
+    facets: [
+      { scale: 'x', auto: true },
+      { scale: 'y', auto: true },
+    ],
     points: { show: line.style !== 'batch' && line.xs.length < 60, size: 4 },
   };
 }
 
-function makePlot(chart: Chart, lines: readonly Line[], data: uPlot.AlignedData): uPlot {
+/**
+ * uPlot's faceted mode: each line keeps its own x and y columns, so 100,000 per-batch points
+ * are never merged with the epoch lines' x values (which would add 100,000 gaps to every other
+ * line and cost a merge per update); the canvas line decimates dense points to one per pixel.
+ */
+function plotData(lines: readonly Line[]): uPlot.AlignedData {
+  return [null, ...lines.map((line) => [line.xs, line.ys])] as unknown as uPlot.AlignedData;
+}
+
+function makePlot(chart: Chart, lines: readonly Line[]): uPlot {
   const axisColour = cssVar('--vscode-descriptionForeground', '#999');
   const gridColour = cssVar('--vscode-panel-border', '#444');
   const axis = (label: string, values?: uPlot.Axis['values']): uPlot.Axis => ({ label, stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour, width: 1 }, ...(values ? { values } : {}) });
   const options: uPlot.Options = {
     width: Math.max(260, chart.box.clientWidth - 2),
     height: CHART_HEIGHT,
-    legend: { show: true, live: true },
+    mode: 2,
+    legend: { show: true, live: false },
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: false } },
-    axes: [axis('epoch'), axis('', chart.spec.percent ? (_u, values) => values.map((v) => `${Math.round(v * 100)}%`) : undefined)],
-    series: [{ label: 'epoch', value: (_u, v) => (v === null ? '' : v.toFixed(2)) }, ...lines.map(seriesOptions)],
+    scales: { x: { time: false, auto: true }, y: { auto: true } },
+    axes: [
+      { ...axis('epoch'), scale: 'x' },
+      { ...axis('', chart.spec.percent ? (_u, values) => values.map((v) => `${Math.round(v * 100)}%`) : undefined), scale: 'y' },
+    ],
+    series: [{}, ...lines.map(seriesOptions)],
   };
-  return new uPlot(options, data, chart.box);
+  return new uPlot(options, plotData(lines), chart.box);
 }
 
 /** Draws every chart from `runs`: new plots where the set of lines changed, new data elsewhere. */
@@ -95,15 +111,14 @@ function draw(): void {
   for (const chart of charts) {
     // Colours follow a run's place among all runs, so hiding one run leaves the others' colours alone.
     const lines = shown.flatMap((run) => chart.spec.lines(run, runs.indexOf(run), state.showBatches));
-    const data = alignLines(lines) as unknown as uPlot.AlignedData;
     const signature = lines.map((l) => l.label).join('\n');
     chart.box.classList.toggle('empty', lines.length === 0);
     if (chart.plot && chart.signature === signature) {
-      chart.plot.setData(data);
+      chart.plot.setData(plotData(lines));
       continue;
     }
     chart.plot?.destroy();
-    chart.plot = lines.length > 0 ? makePlot(chart, lines, data) : undefined;
+    chart.plot = lines.length > 0 ? makePlot(chart, lines) : undefined;
     chart.signature = signature;
   }
 }
@@ -121,7 +136,7 @@ function scheduleDraw(): void {
 
 function renderRunList(): void {
   runList.replaceChildren(
-    ...runs.map((run, i) => {
+    ...runs.map(({ run }, i) => {
       const box = element('vscode-checkbox', { className: 'run', attributes: { 'data-run': run.id } }) as CheckboxElement;
       box.checked = !state.hidden.includes(run.id);
       const swatch = element('span', { className: 'swatch' });
@@ -138,7 +153,7 @@ function renderRunList(): void {
 }
 
 function exportAs(format: 'csv' | 'json' | 'png'): void {
-  const shown = shownRuns();
+  const shown = shownRuns().map((s) => s.run);
   const name = shown.length === 1 ? shown[0]!.id : 'runs';
   if (format === 'csv') return host.post({ type: 'save', format, name: `${name}.csv`, content: runsCsv(shown) });
   if (format === 'json') return host.post({ type: 'save', format, name: `${name}.json`, content: runsJson(shown) });
@@ -183,16 +198,17 @@ host.onMessage((event) => {
   }
   message.className = 'message muted';
   if (event.type === 'runs') {
-    runs = [...event.runs];
+    runs = event.runs.map(runSeries);
     message.textContent = 'No training runs yet: train a model and its curves appear here while it trains.';
     renderRunList();
     scheduleDraw();
     return;
   }
-  const index = runs.findIndex((r) => r.id === event.id);
-  if (index < 0) return;
-  const run = runs[index]!;
-  runs[index] = { ...run, status: event.status, epochs: [...run.epochs, ...event.epochs], batches: [...run.batches, ...event.batches] };
+  const series = runs.find((r) => r.run.id === event.id);
+  if (!series) return;
+  const run = series.run;
+  appendBatches(series, event.batches);
+  series.run = { ...run, status: event.status, epochs: [...run.epochs, ...event.epochs], batches: run.batches.concat(event.batches) };
   if (run.status !== event.status) renderRunList();
   scheduleDraw();
 });

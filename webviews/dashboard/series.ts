@@ -1,9 +1,8 @@
 /**
  * The dashboard's data, independent of the chart library: which lines each chart draws for a set
- * of runs, the merge of their x values into the one x column uPlot plots against (each line's
- * missing x values left as gaps), and the CSV and JSON exports.
+ * of runs (each line with its own x and y columns), and the CSV and JSON exports.
  */
-import type { DashboardRun, EpochPoint } from '../../protocol/protocol';
+import type { BatchPoint, DashboardRun, EpochPoint } from '../../protocol/protocol';
 
 /** One line of a chart: a name for the legend, its points and how it is drawn. */
 export interface Line {
@@ -15,11 +14,38 @@ export interface Line {
   readonly ys: ArrayLike<number | null>;
 }
 
+/**
+ * A run's per-batch points as columns, appended to in place as live lines arrive, so a redraw
+ * reads 100,000 points without copying or mapping them again.
+ */
+export interface RunSeries {
+  run: DashboardRun;
+  readonly batchX: number[];
+  readonly batchLoss: number[];
+  readonly batchAcc: number[];
+  readonly batchSpeed: number[];
+}
+
+export function runSeries(run: DashboardRun): RunSeries {
+  const series: RunSeries = { run, batchX: [], batchLoss: [], batchAcc: [], batchSpeed: [] };
+  appendBatches(series, run.batches);
+  return series;
+}
+
+export function appendBatches(series: RunSeries, batches: readonly BatchPoint[]): void {
+  for (const b of batches) {
+    series.batchX.push(b.x);
+    series.batchLoss.push(b.loss);
+    series.batchAcc.push(b.acc);
+    series.batchSpeed.push(b.imagesPerSecond);
+  }
+}
+
 export interface ChartSpec {
   readonly id: string;
   readonly title: string;
   readonly percent: boolean;
-  lines(run: DashboardRun, index: number, showBatches: boolean): Line[];
+  lines(series: RunSeries, index: number, showBatches: boolean): Line[];
 }
 
 /** Epoch points plotted at the end of their epoch. */
@@ -29,9 +55,9 @@ function epochLine(run: DashboardRun, index: number, label: string, style: Line[
   return [{ label: `${run.id} ${label}`, run: index, style, xs: points.map((p) => p.epoch), ys: points.map(pick) }];
 }
 
-function batchLine(run: DashboardRun, index: number, label: string, pick: (b: DashboardRun['batches'][number]) => number): Line[] {
-  if (run.batches.length === 0) return [];
-  return [{ label: `${run.id} ${label}`, run: index, style: 'batch', xs: run.batches.map((b) => b.x), ys: run.batches.map(pick) }];
+function batchLine(series: RunSeries, index: number, label: string, ys: readonly number[]): Line[] {
+  if (series.batchX.length === 0) return [];
+  return [{ label: `${series.run.id} ${label}`, run: index, style: 'batch', xs: series.batchX, ys }];
 }
 
 export const CHARTS: readonly ChartSpec[] = [
@@ -39,49 +65,22 @@ export const CHARTS: readonly ChartSpec[] = [
     id: 'loss',
     title: 'Loss',
     percent: false,
-    lines: (run, i, batches) => [...(batches ? batchLine(run, i, 'train (batches)', (b) => b.loss) : []), ...epochLine(run, i, 'train', 'train', (p) => p.trainLoss), ...epochLine(run, i, 'val', 'val', (p) => p.valLoss)],
+    lines: (s, i, batches) => [...(batches ? batchLine(s, i, 'train (batches)', s.batchLoss) : []), ...epochLine(s.run, i, 'train', 'train', (p) => p.trainLoss), ...epochLine(s.run, i, 'val', 'val', (p) => p.valLoss)],
   },
   {
     id: 'accuracy',
     title: 'Accuracy',
     percent: true,
-    lines: (run, i, batches) => [...(batches ? batchLine(run, i, 'train (batches)', (b) => b.acc) : []), ...epochLine(run, i, 'train', 'train', (p) => p.trainAcc), ...epochLine(run, i, 'val', 'val', (p) => p.valAcc)],
+    lines: (s, i, batches) => [...(batches ? batchLine(s, i, 'train (batches)', s.batchAcc) : []), ...epochLine(s.run, i, 'train', 'train', (p) => p.trainAcc), ...epochLine(s.run, i, 'val', 'val', (p) => p.valAcc)],
   },
-  { id: 'lr', title: 'Learning rate', percent: false, lines: (run, i) => epochLine(run, i, 'lr', 'train', (p) => p.lr) },
+  { id: 'lr', title: 'Learning rate', percent: false, lines: (s, i) => epochLine(s.run, i, 'lr', 'train', (p) => p.lr) },
   {
     id: 'speed',
     title: 'Images per second',
     percent: false,
-    lines: (run, i, batches) => [...(batches ? batchLine(run, i, 'batches', (b) => b.imagesPerSecond) : []), ...epochLine(run, i, 'epoch', 'train', (p) => p.imagesPerSecond)],
+    lines: (s, i, batches) => [...(batches ? batchLine(s, i, 'batches', s.batchSpeed) : []), ...epochLine(s.run, i, 'epoch', 'train', (p) => p.imagesPerSecond)],
   },
 ];
-
-/**
- * uPlot's aligned data: the sorted union of every line's x values, and one column per line with
- * null where that line has no point. Each line's xs must be ascending (epochs and batches are).
- */
-export function alignLines(lines: readonly Line[]): [Float64Array, ...(number | null)[][]] {
-  let total = 0;
-  for (const line of lines) total += line.xs.length;
-  const all = new Float64Array(total);
-  let at = 0;
-  for (const line of lines) for (let i = 0; i < line.xs.length; i++) all[at++] = line.xs[i]!;
-  all.sort();
-  let unique = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[unique - 1]) all[unique++] = all[i]!;
-  const xs = all.slice(0, unique);
-  const columns = lines.map((line) => {
-    const column = new Array<number | null>(unique).fill(null);
-    let j = 0;
-    for (let i = 0; i < line.xs.length; i++) {
-      const x = line.xs[i]!;
-      while (xs[j]! < x) j++;
-      column[j] = line.ys[i]!;
-    }
-    return column;
-  });
-  return [xs, ...columns];
-}
 
 const CSV_COLUMNS = ['run', 'model', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'lr', 'images_per_s'] as const;
 

@@ -6,7 +6,7 @@
  * ("Evaluation") and versioned by `version`.
  */
 import type { EngineModel } from '../engine/engine';
-import { batchCount, epochOrder, makeBatch, type NormalizeSpec, type Split, type TensorSplit } from '../data/index';
+import { batchCount, epochOrder, makeBatch, type BatchSource, type NormalizeSpec, type Split } from '../data/index';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { imageRecords, type ImageRecord } from './records';
 import type { SpeedReport } from './speed';
@@ -40,7 +40,7 @@ export interface PredictOptions {
 }
 
 /** Class probabilities of every image of a split (`count×classes`), in split order. */
-export async function predictSplit(model: EngineModel, split: TensorSplit, options: PredictOptions): Promise<Float32Array> {
+export async function predictSplit(model: EngineModel, split: BatchSource, options: PredictOptions): Promise<Float32Array> {
   const classes = model.classes;
   const probabilities = new Float32Array(split.count * classes);
   const order = epochOrder(split.count, 0, 0, false);
