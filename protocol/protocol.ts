@@ -374,7 +374,8 @@ export interface EvaluationImage {
 }
 
 export type EvaluationToPage =
-  | { readonly type: 'evaluation'; readonly title: string; readonly evaluation: EvaluationView }
+  /** `file` is the evaluation.json shown: the page keeps it in its state so a reload shows it again. */
+  | { readonly type: 'evaluation'; readonly file: string; readonly title: string; readonly evaluation: EvaluationView }
   /** The images of one cell, highest loss first. */
   | { readonly type: 'cell'; readonly label: number; readonly predicted: number; readonly images: readonly EvaluationImage[] }
   | { readonly type: 'error'; readonly message: string };

@@ -60,7 +60,7 @@ describe('evaluation page', () => {
     const ui = await loadPage(browser, 'evaluation', { files, width: 1100, height: 760 });
     try {
       await ui.waitForPosted('ready');
-      await ui.send({ type: 'evaluation', title: `Net · test · ${HOSTILE}`, evaluation: fixtureEvaluation() });
+      await ui.send({ type: 'evaluation', file: '/w/run/evaluation.json', title: `Net · test · ${HOSTILE}`, evaluation: fixtureEvaluation() });
       await ui.page.waitForSelector('#matrix .cell');
       const cells = await ui.page.$$eval('#matrix .cell', (nodes) => nodes.map((n) => [Number(n.getAttribute('data-label')), Number(n.getAttribute('data-predicted')), n.textContent]));
       assert.equal(cells.length, 9);
@@ -94,7 +94,7 @@ describe('evaluation page', () => {
       assert.deepEqual((await ui.posted()).at(-1), { type: 'open', path: '/data/test/dog/b.png' });
       // The hostile names made no element: the only images are the two thumbnails.
       assert.equal(await ui.page.$$eval('img', (nodes) => nodes.length), 2);
-      assert.deepEqual(await ui.state(), { normalized: false, cell: { label: 1, predicted: 0 } });
+      assert.deepEqual(await ui.state(), { normalized: false, file: '/w/run/evaluation.json', cell: { label: 1, predicted: 0 } });
       await ui.screenshot('evaluation');
       assert.deepEqual(ui.problems(), []);
     } finally {
@@ -103,10 +103,10 @@ describe('evaluation page', () => {
   });
 
   test('the normalised view shows row shares and a restored page asks for its cell again', async () => {
-    const ui = await loadPage(browser, 'evaluation', { state: { normalized: true, cell: { label: 2, predicted: 0 } } });
+    const ui = await loadPage(browser, 'evaluation', { state: { normalized: true, file: '/w/run/evaluation.json', cell: { label: 2, predicted: 0 } } });
     try {
       await ui.waitForPosted('ready');
-      await ui.send({ type: 'evaluation', title: 'Net · test', evaluation: fixtureEvaluation() });
+      await ui.send({ type: 'evaluation', file: '/w/run/evaluation.json', title: 'Net · test', evaluation: fixtureEvaluation() });
       await ui.page.waitForSelector('#matrix .cell');
       assert.deepEqual(await ui.page.$$eval('#matrix .cell[data-label="1"]', (nodes) => nodes.map((n) => n.textContent)), ['25.0%', '50.0%', '25.0%']);
       assert.deepEqual((await ui.posted()).at(-1), { type: 'cell', label: 2, predicted: 0 });

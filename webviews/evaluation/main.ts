@@ -147,6 +147,9 @@ host.onMessage((event) => {
   if (event.type === 'evaluation') {
     evaluation = event.evaluation;
     title.textContent = event.title;
+    // A different evaluation keeps no selected cell: its classes are not the old ones.
+    if (state.file !== event.file) state = { normalized: state.normalized, file: event.file };
+    save();
     renderFigures(evaluation);
     renderMatrix(evaluation);
     renderTable(evaluation);

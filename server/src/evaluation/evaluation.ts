@@ -11,8 +11,6 @@ import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { imageRecords, type ImageRecord } from './records';
 import type { SpeedReport } from './speed';
 
-export const EVALUATION_FILE = 'evaluation.json';
-
 export interface Evaluation extends ClassificationMetrics {
   readonly version: 1;
   /** The run evaluated, when there is one. */

@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EVALUATION_FILE, type Evaluation } from './evaluation';
+import type { Evaluation } from './evaluation';
+
+export const EVALUATION_FILE = 'evaluation.json';
 
 export function evaluationFile(runDir: string): string {
   return path.join(runDir, EVALUATION_FILE);
