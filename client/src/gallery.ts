@@ -15,7 +15,7 @@ export const OPEN_GALLERY_COMMAND = 'ocular.openClassGallery';
 const VIEW_TYPE = 'ocular.gallery';
 
 /** The deepest folder holding every file: the one folder the page may read images from. */
-function commonFolder(files: readonly string[]): string | undefined {
+export function commonFolder(files: readonly string[]): string | undefined {
   if (files.length === 0) return undefined;
   let folder = path.dirname(files[0]!);
   for (const file of files) {
