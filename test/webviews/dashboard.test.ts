@@ -58,7 +58,7 @@ describe('dashboard page', () => {
 
       // A live epoch of the running run: the page keeps the series and redraws with the new point.
       await ui.send({ type: 'append', id: HOSTILE, status: 'completed', epochs: [epochs(3, 1.3)[2]!], batches: [] });
-      await ui.page.waitForFunction(() => Array.from((globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ textContent: string }> } }).document.querySelectorAll('#runs .status')).map((n) => n.textContent).join() === 'completed,completed');
+      await ui.page.waitForFunction(() => Array.from((globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ textContent: string }> } }).document.querySelectorAll('#runs .status')).map((n) => n.textContent).join() === 'completed · 5 epochs,completed · 3 epochs');
       await ui.page.click('#export-csv');
       const csv = (await ui.posted()).at(-1);
       assert.ok(csv?.type === 'save' && csv.format === 'csv' && csv.name === 'runs.csv');

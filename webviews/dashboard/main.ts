@@ -141,7 +141,7 @@ function renderRunList(): void {
       box.checked = !state.hidden.includes(run.id);
       const swatch = element('span', { className: 'swatch' });
       swatch.style.backgroundColor = PALETTE[i % PALETTE.length]!;
-      box.append(swatch, element('span', { className: 'run-name', text: `${run.model} · ${run.id}` }), element('span', { className: `status ${run.status}`, text: run.status }));
+      box.append(swatch, element('span', { className: 'run-name', text: `${run.model} · ${run.id}` }), element('span', { className: `status ${run.status}`, text: `${run.status} · ${run.epochs.length} epoch${run.epochs.length === 1 ? '' : 's'}` }));
       box.addEventListener('change', () => {
         state = { ...state, hidden: box.checked ? state.hidden.filter((id) => id !== run.id) : [...state.hidden, run.id] };
         save();
@@ -209,7 +209,7 @@ host.onMessage((event) => {
   const run = series.run;
   appendBatches(series, event.batches);
   series.run = { ...run, status: event.status, epochs: [...run.epochs, ...event.epochs], batches: run.batches.concat(event.batches) };
-  if (run.status !== event.status) renderRunList();
+  if (run.status !== event.status || event.epochs.length > 0) renderRunList();
   scheduleDraw();
 });
 
