@@ -1,8 +1,9 @@
 // The shared workbench of the end-to-end suite: one code-server session for every scenario, the
 // watchdog that bounds the run, and the helpers scenarios use (see test/e2e/ocular.e2e.mjs).
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanup } from './processes.mjs';
-import { Session, timed } from './session.mjs';
+import { poll, Session, timed } from './session.mjs';
 
 export const EXAMPLE = 'simple_cnn_cifar.ocular';
 export const FIXTURE = 'fixture.ocular';
@@ -66,4 +67,26 @@ export async function openProblems() {
     await markers.waitFor();
   }
   return markers;
+}
+
+/**
+ * The frame of a webview page holding `selector`. code-server shows a webview in nested iframes
+ * (the webview host's frame, and the page's frame inside it), so every frame of the page is tried.
+ */
+export async function webviewFrame(selector, timeoutMs = 60_000) {
+  const frame = await poll(
+    async () => {
+      for (const candidate of session.page.frames()) {
+        try {
+          if (await candidate.$(selector)) return candidate;
+        } catch {
+          // A frame that went away while it was asked.
+        }
+      }
+      return undefined;
+    },
+    { timeoutMs },
+  );
+  assert.ok(frame, `no webview frame shows ${selector}`);
+  return frame;
 }

@@ -4,30 +4,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURE, scenario, session } from '../lib/harness.mjs';
+import { FIXTURE, scenario, session, webviewFrame } from '../lib/harness.mjs';
 import { poll } from '../lib/session.mjs';
-
-/**
- * The frame of a webview page holding `selector`. code-server shows a webview in nested iframes
- * (the webview host's frame, and the page's frame inside it), so every frame of the page is tried.
- */
-async function webviewFrame(selector, timeoutMs = 60_000) {
-  const frame = await poll(
-    async () => {
-      for (const candidate of session.page.frames()) {
-        try {
-          if (await candidate.$(selector)) return candidate;
-        } catch {
-          // A frame that went away while it was asked.
-        }
-      }
-      return undefined;
-    },
-    { timeoutMs },
-  );
-  assert.ok(frame, `no webview frame shows ${selector}`);
-  return frame;
-}
 
 scenario('gallery: a class in the Ocular Datasets view opens its thumbnails, with the damaged image flagged, and an image opens', async () => {
   const { page } = session;
