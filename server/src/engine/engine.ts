@@ -108,6 +108,12 @@ export interface EngineModel {
   evaluate(batch: Batch): Promise<EvaluationResult>;
   /** Class probabilities for each image, `N×classes`, in inference mode. */
   predict(images: Uint8Array | Float32Array): Promise<Float32Array>;
+  /**
+   * Gradient saliency (Simonyan et al., 2014) in inference mode: for each image, the absolute
+   * gradient of the score (logit) of `classes[i]` with respect to its input values, the largest
+   * over channels, as `N×H×W`: which pixels most change the model's score for that class.
+   */
+  saliency(images: Uint8Array | Float32Array, classes: Int32Array): Promise<Float32Array>;
   /** A copy of every weight, for checkpoints, restoring the best epoch and export. */
   getWeights(): Promise<WeightMap>;
   /** Replaces weights by key; a key the model lacks or a wrong shape is an error. */

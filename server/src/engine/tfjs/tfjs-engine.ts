@@ -115,6 +115,19 @@ class TfjsModel implements EngineModel {
     return values;
   }
 
+  async saliency(images: Uint8Array | Float32Array, classes: Int32Array): Promise<Float32Array> {
+    const map = tf.tidy(() => {
+      const x = this.images(images);
+      const chosen = tf.oneHot(tf.tensor1d(classes, 'int32'), this.classes);
+      // The sum over the batch of each image's chosen score: image i's gradient is its own score's.
+      const score = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(this.network.model.apply(input, { training: false }) as tf.Tensor2D, chosen));
+      return tf.max(tf.abs(tf.grad(score)(x)), 3);
+    });
+    const values = (await map.data()) as Float32Array;
+    map.dispose();
+    return values;
+  }
+
   getWeights(): Promise<WeightMap> {
     return readWeights(this.network);
   }
