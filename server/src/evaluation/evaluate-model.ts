@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference, WeightMap } from '../engine/engine';
 import { TfjsEngine } from '../engine/tfjs/tfjs-engine';
-import { loadDataset, type Split } from '../data/index';
+import { loadDataset, type ImageShape, type Split } from '../data/index';
+import type { ModelInfo } from '../language/semantics/model';
+import type { DatasetConfig } from '../language/semantics/settings';
 import { analyze } from '../language/analysis';
 import { specOf } from '../host/datasets';
 import { makeEvaluation, predictSplit, type Evaluation } from './evaluation';
@@ -52,8 +54,8 @@ export function defaultSplit(available: readonly Split[]): Split | undefined {
   return available.includes('test') ? 'test' : available.includes('val') ? 'val' : undefined;
 }
 
-export async function evaluateModel(request: ModelEvaluationRequest, onProgress: (progress: EvaluationProgress) => void = () => {}, signal?: AbortSignal): Promise<Evaluation> {
-  const file = request.modelFile;
+/** A model file's model and dataset as the file says now, refused with the reason when either is gone or the file has errors. */
+export function modelAndDataset(file: string, modelName: string, datasetName: string): { model: ModelInfo; dataset: DatasetConfig; image: ImageShape } {
   let source: string;
   try {
     source = fs.readFileSync(file, 'utf8');
@@ -61,14 +63,19 @@ export async function evaluateModel(request: ModelEvaluationRequest, onProgress:
     throw new EvaluationError(`Cannot read the model file ${file}: ${(error as Error).message}`);
   }
   const analysis = analyze(source);
-  const model = analysis.models.find((m) => m.name === request.modelName);
-  if (!model) throw new EvaluationError(`${file} has no model named ${request.modelName} any more.`);
-  const dataset = analysis.datasets.find((d) => d.name === request.datasetName);
-  if (!dataset) throw new EvaluationError(`${file} has no dataset named ${request.datasetName} any more.`);
+  const model = analysis.models.find((m) => m.name === modelName);
+  if (!model) throw new EvaluationError(`${file} has no model named ${modelName} any more.`);
+  const dataset = analysis.datasets.find((d) => d.name === datasetName);
+  if (!dataset) throw new EvaluationError(`${file} has no dataset named ${datasetName} any more.`);
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new EvaluationError(`${file} has errors (${errors[0]!.message}); fix them to evaluate.`);
-  if (!model.input) throw new EvaluationError(`Model ${model.name} in ${file} has no input shape.`);
-  const image = model.input as unknown as readonly [number, number, number];
+  if (!model.input || model.input.length !== 3) throw new EvaluationError(`Model ${model.name} in ${file} has no C×H×W input shape.`);
+  return { model, dataset, image: model.input as unknown as ImageShape };
+}
+
+export async function evaluateModel(request: ModelEvaluationRequest, onProgress: (progress: EvaluationProgress) => void = () => {}, signal?: AbortSignal): Promise<Evaluation> {
+  const file = request.modelFile;
+  const { model, dataset, image } = modelAndDataset(file, request.modelName, request.datasetName);
 
   onProgress({ stage: 'load', done: 0, total: 1 });
   const loaded = await loadDataset(specOf(dataset), {
