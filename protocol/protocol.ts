@@ -198,6 +198,22 @@ export interface EvaluateResult {
  */
 export const EvaluateRequest = new RequestType<EvaluateParams, EvaluateResult, void>('ocular/evaluate');
 
+export interface SaliencyParams {
+  readonly runDir: string;
+  /** Image files, and for each the class whose score to explain. */
+  readonly files: readonly string[];
+  readonly classes: readonly number[];
+}
+
+/** One per file: a heat map as a `data:image/png` URI at the model's input size, or why there is none. */
+export type SaliencyOverlay = { readonly image: string } | { readonly problem: string };
+
+/**
+ * client → server: gradient saliency of a run's best checkpoint for each image and class, in a
+ * worker thread (cancelled with the request), for the evaluation gallery's overlay.
+ */
+export const SaliencyRequest = new RequestType<SaliencyParams, { readonly overlays: readonly SaliencyOverlay[] }, void>('ocular/saliency');
+
 // ---------------------------------------------------------------------------------------------
 // Webviews: the messages between each page (webviews/<page>/) and its panel in the extension host.
 //
@@ -378,12 +394,16 @@ export type EvaluationToPage =
   | { readonly type: 'evaluation'; readonly file: string; readonly title: string; readonly evaluation: EvaluationView }
   /** The images of one cell, highest loss first. */
   | { readonly type: 'cell'; readonly label: number; readonly predicted: number; readonly images: readonly EvaluationImage[] }
+  /** Saliency overlays for images of the cell shown, by path. */
+  | { readonly type: 'saliency'; readonly label: number; readonly predicted: number; readonly overlays: readonly { readonly path: string; readonly overlay: SaliencyOverlay }[] }
   | { readonly type: 'error'; readonly message: string };
 
 export type EvaluationToHost =
   | { readonly type: 'ready' }
   /** The images of true class `label` predicted as `predicted`. */
   | { readonly type: 'cell'; readonly label: number; readonly predicted: number }
+  /** Saliency overlays of these images of the cell, for its predicted class. */
+  | { readonly type: 'saliency'; readonly label: number; readonly predicted: number; readonly paths: readonly string[] }
   | { readonly type: 'open'; readonly path: string };
 
 export interface EvaluationState {
@@ -392,6 +412,8 @@ export interface EvaluationState {
   /** Colour and label cells by row share instead of count. */
   readonly normalized: boolean;
   readonly cell?: { readonly label: number; readonly predicted: number };
+  /** Lay each gallery image's saliency for the predicted class over it. */
+  readonly saliency?: boolean;
 }
 
 export type EvaluationProtocol = PageProtocol<EvaluationToPage, EvaluationToHost, EvaluationState>;
