@@ -95,6 +95,16 @@ describe('evaluation page', () => {
       // The hostile names made no element: the only images are the two thumbnails.
       assert.equal(await ui.page.$$eval('img', (nodes) => nodes.length), 2);
       assert.deepEqual(await ui.state(), { normalized: false, file: '/w/run/evaluation.json', cell: { label: 1, predicted: 0 } });
+
+      // Saliency: the page asks for the listed images' overlays and lays them on; a problem is text.
+      await ui.page.click('#saliency');
+      assert.deepEqual((await ui.posted()).at(-1), { type: 'saliency', label: 1, predicted: 0, paths: images.map((i) => i.path) });
+      const heat = `data:image/png;base64,${greyPng(4, 4, new Uint8Array(16).fill(200)).toString('base64')}`;
+      await ui.send({ type: 'saliency', label: 1, predicted: 0, overlays: [{ path: images[0]!.path, overlay: { image: heat } }, { path: images[1]!.path, overlay: { problem: HOSTILE } }] });
+      await ui.page.waitForSelector('#gallery .thumb img.overlay');
+      assert.equal(await ui.page.$$eval('#gallery .image >> nth=0', (nodes) => nodes[0]!.querySelectorAll('img.overlay').length), 1);
+      assert.equal(await ui.page.textContent('#gallery .overlay-problem'), HOSTILE);
+      assert.equal((await ui.state())?.saliency, true);
       await ui.screenshot('evaluation');
       assert.deepEqual(ui.problems(), []);
     } finally {

@@ -28,11 +28,13 @@ const figures = element('div', { className: 'figures', attributes: { id: 'figure
 const matrix = element('div', { className: 'matrix', attributes: { id: 'matrix', role: 'grid' } });
 const table = element('table', { className: 'classes', attributes: { id: 'classes' } });
 const galleryTitle = element('div', { className: 'gallery-title', attributes: { id: 'gallery-title' }, text: 'Click a cell of the matrix to see its images.' });
+const saliency = element('vscode-checkbox', { attributes: { id: 'saliency', label: 'Saliency for the predicted class' } }) as HTMLElement & { checked: boolean };
+saliency.checked = state.saliency ?? false;
 const gallery = element('div', { className: 'gallery', attributes: { id: 'gallery' } });
 const message = element('div', { className: 'message error', attributes: { id: 'message' } });
 message.hidden = true;
 const left = element('div', { className: 'left' }, [figures, element('h3', { text: 'Confusion matrix (rows: true class, columns: predicted)' }), matrix, element('h3', { text: 'Per class' }), table]);
-const right = element('div', { className: 'right' }, [galleryTitle, gallery]);
+const right = element('div', { className: 'right' }, [element('div', { className: 'gallery-head' }, [galleryTitle, saliency]), gallery]);
 document.body.append(toolbar, message, element('div', { className: 'content' }, [left, right]));
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -103,6 +105,7 @@ function selectCell(label: number, predicted: number): void {
   matrix.querySelector(`.cell[data-label="${label}"][data-predicted="${predicted}"]`)?.classList.add('selected');
   galleryTitle.textContent = 'Loading images…';
   gallery.replaceChildren();
+  items.clear();
   host.post({ type: 'cell', label, predicted });
 }
 
@@ -116,20 +119,40 @@ function imageItem(image: EvaluationImage): HTMLElement {
     element('div', { className: 'muted', text: `loss ${fixed(image.loss, 2)}` }),
   ]);
   const item = element('button', { className: 'image', attributes: { title: image.path, 'data-path': image.path } }, [element('div', { className: 'thumb' }, [thumb]), details]);
+  items.set(image.path, item);
   item.addEventListener('click', () => host.post({ type: 'open', path: image.path }));
   return item;
+}
+
+/** The gallery's items by path, to lay saliency overlays on. */
+const items = new Map<string, HTMLElement>();
+
+/** Asks the host for the saliency of listed images that have no overlay yet. */
+function requestSaliency(paths: readonly string[]): void {
+  const cell = state.cell;
+  if (!state.saliency || !cell || paths.length === 0) return;
+  host.post({ type: 'saliency', label: cell.label, predicted: cell.predicted, paths });
 }
 
 function showImages(images: readonly EvaluationImage[], from: number): void {
   const to = Math.min(images.length, from + PAGE_SIZE);
   gallery.querySelector('.more')?.remove();
-  gallery.append(...images.slice(from, to).map(imageItem));
+  const shown = images.slice(from, to);
+  gallery.append(...shown.map(imageItem));
+  requestSaliency(shown.filter((i) => i.src).map((i) => i.path));
   if (to < images.length) {
     const more = element('button', { className: 'more', text: `Show ${Math.min(PAGE_SIZE, images.length - to)} more of ${images.length - to} left` });
     more.addEventListener('click', () => showImages(images, to));
     gallery.append(more);
   }
 }
+
+saliency.addEventListener('change', () => {
+  state = { ...state, saliency: saliency.checked };
+  save();
+  for (const overlay of gallery.querySelectorAll('.overlay, .overlay-problem')) overlay.remove();
+  if (saliency.checked) requestSaliency([...items.entries()].filter(([, item]) => item.querySelector('img')).map(([p]) => p));
+});
 
 normalized.addEventListener('change', () => {
   state = { ...state, normalized: normalized.checked };
@@ -148,7 +171,7 @@ host.onMessage((event) => {
     evaluation = event.evaluation;
     title.textContent = event.title;
     // A different evaluation keeps no selected cell: its classes are not the old ones.
-    if (state.file !== event.file) state = { normalized: state.normalized, file: event.file };
+    if (state.file !== event.file) state = { normalized: state.normalized, ...(state.saliency ? { saliency: true } : {}), file: event.file };
     save();
     renderFigures(evaluation);
     renderMatrix(evaluation);
@@ -158,6 +181,18 @@ host.onMessage((event) => {
     return;
   }
   if (!evaluation || state.cell?.label !== event.label || state.cell.predicted !== event.predicted) return;
+  if (event.type === 'saliency') {
+    if (!state.saliency) return;
+    for (const { path, overlay } of event.overlays) {
+      const item = items.get(path);
+      if (!item) continue;
+      item.querySelector('.overlay, .overlay-problem')?.remove();
+      if ('image' in overlay) item.querySelector('.thumb')?.append(element('img', { className: 'overlay', attributes: { src: overlay.image, alt: '', draggable: 'false' } }));
+      else item.querySelector('.details')?.append(element('div', { className: 'overlay-problem muted', text: overlay.problem }));
+    }
+    return;
+  }
+  items.clear();
   const count = event.images.length;
   galleryTitle.textContent = `${evaluation.classes[event.label]} → ${evaluation.classes[event.predicted]}: ${count} image${count === 1 ? '' : 's'}, highest loss first`;
   gallery.replaceChildren();

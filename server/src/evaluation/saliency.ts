@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import type { BackendPreference, WeightMap } from '../engine/engine';
 import { TfjsEngine } from '../engine/tfjs/tfjs-engine';
 import { decodeImage, normalizeBatch } from '../data/index';
+import type { SaliencyOverlay } from '../../../protocol/protocol';
 import { modelAndDataset } from './evaluate-model';
 
 export interface SaliencyRequest {
@@ -23,8 +24,6 @@ export interface SaliencyRequest {
   readonly backend?: BackendPreference;
 }
 
-/** One overlay per file: a `data:image/png` URI, or why there is none (unreadable, inside an archive). */
-export type SaliencyOverlay = { readonly image: string } | { readonly problem: string };
 
 /**
  * A saliency map as RGBA pixels: a warm colour whose opacity grows with the gradient, scaled by
