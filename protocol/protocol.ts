@@ -156,6 +156,11 @@ export interface AugmentPreview {
   /** The image's position and the number of training images, to step through them. */
   readonly index: number;
   readonly count: number;
+  /**
+   * True when `count` covers only the classes up to the image's: the preview lists class folders
+   * one at a time until it reaches the image, not the whole dataset.
+   */
+  readonly more: boolean;
   /** The size the model sees, channels first. */
   readonly shape: readonly [number, number, number];
   /** The augmentations applied, one line each, as written in the file (`hflip p=0.5`). */
