@@ -143,14 +143,15 @@ describe('dataset checks', () => {
   test('a zero-byte image is reported on the train path, naming the file', () => {
     const empty = scanned.diagnostics.filter((d) => d.code === 'empty-file');
     assert.equal(empty.length, 1, JSON.stringify(scanned.diagnostics));
-    assert.match(textOf(empty[0]!.message), /zero\.png' is empty \(0 bytes\)/);
+    // The image is named relative to the model file's folder, not by its absolute path.
+    assert.match(textOf(empty[0]!.message), /^'data\/train\/cat\/zero\.png' is empty \(0 bytes\)/);
     assert.deepEqual(empty[0]!.range, rangeOfText(MODEL, '"data/train"'));
   });
 
   test('an empty class folder is reported on the train path, naming the class', () => {
     const empty = scanned.diagnostics.filter((d) => d.code === 'empty-class' && textOf(d.message).includes("'bird'"));
     assert.ok(empty.length >= 1, JSON.stringify(scanned.diagnostics));
-    assert.match(textOf(empty[0]!.message), /bird' has no usable images/);
+    assert.match(textOf(empty[0]!.message), /^The class folder 'data\/train\/bird' has no usable images/);
     assert.deepEqual(empty[0]!.range, rangeOfText(MODEL, '"data/train"'));
   });
 

@@ -4,6 +4,8 @@
  * command line prints them. A message always names the file, class or split it is about and says
  * what to do, because it is read far from the code that wrote it.
  */
+import * as path from 'node:path';
+import { withRelativePaths } from './text';
 import type { Split } from './types';
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
@@ -62,4 +64,16 @@ export function summarize(findings: readonly Finding[]): Record<FindingSeverity,
   const counts = { error: 0, warning: 0, info: 0 };
   for (const finding of findings) counts[finding.severity]++;
   return counts;
+}
+
+/**
+ * Findings as a person with the model file open reads them: the paths in each message relative to
+ * the model file's folder, or, for a source outside it, to the folder holding the source (so the
+ * source's own name, such as train/, still shows). `file` and `related` stay absolute: the editor
+ * opens them and the gallery matches them to its images.
+ */
+export function withReadablePaths(findings: readonly Finding[], modelFolder: string, sourcePaths: readonly string[]): Finding[] {
+  const inside = (file: string): boolean => file.startsWith(modelFolder.endsWith(path.sep) ? modelFolder : modelFolder + path.sep);
+  const bases = [modelFolder, ...sourcePaths.filter((source) => !inside(source)).map((source) => path.dirname(source))];
+  return findings.map((finding) => ({ ...finding, message: withRelativePaths(finding.message, bases) }));
 }

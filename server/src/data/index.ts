@@ -8,7 +8,7 @@
 export type { AugmentationSpec, DataSource, DatasetSpec, ImageShape, NormalizeSpec, ResizeMode, Split, SplitRatios } from './types';
 export { SPLITS } from './types';
 export type { Finding, FindingCode, FindingSeverity } from './findings';
-export { summarize } from './findings';
+export { summarize, withReadablePaths } from './findings';
 
 export { listImageFolder, isImageName, IMAGE_EXTENSIONS, type FolderListing, type ImageFile, type ListOptions } from './listing';
 export { resolveSource, type ResolvedSource, type SourceKind } from './sources';

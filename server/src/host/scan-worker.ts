@@ -1,10 +1,11 @@
 /**
  * The worker thread behind scanInWorker (datasets.ts): it loads one dataset section through the
  * data layer (listing, decoding through the cache, with the data layer's decode pool), runs every
- * check, and posts the findings and a per-class summary back. It is bundled as its own entry,
+ * check, and posts the findings (their messages naming paths relative to the model file's folder)
+ * and a per-class summary back. It is bundled as its own entry,
  * dist/scan-worker.js, next to the server that starts it.
  */
-import { checkDataset, loadDataset, SPLITS, type LoadProgress } from '../data';
+import { checkDataset, loadDataset, SPLITS, withReadablePaths, type LoadProgress } from '../data';
 import type { ClassSummary, DatasetScanResult, ScanRequest, SplitSummary } from './datasets';
 import { serveJob } from './worker-job';
 
@@ -25,7 +26,8 @@ async function run(request: ScanRequest, onProgress: (progress: LoadProgress) =>
     const classes: ClassSummary[] = loaded.classes.map((name, label) => ({ name, count: counts[label]!, ...(firstFiles[label] ? { firstFile: firstFiles[label] } : {}) }));
     splits.push({ split, path: view.path, count: data.count, classes, ...(view.carvedFrom ? { carvedFrom: view.carvedFrom } : {}) });
   }
-  return { name: request.name, classes: loaded.classes, splits, findings: report.findings };
+  const findings = withReadablePaths(report.findings, request.baseDir, loaded.scan.sources.map((s) => s.source.path));
+  return { name: request.name, classes: loaded.classes, splits, findings };
 }
 
 serveJob(run);

@@ -85,6 +85,8 @@ scenario('datasets: the explorer lists a fixture dataset\'s classes and counts, 
   const message = (await entry.innerText()).replace(/\s+/g, ' ');
   await session.shot('datasets - the Problems panel names bad.png');
   console.log(`[e2e]   problem: ${message}`);
-  assert.match(message, /bad\.png' is a damaged or cut-short PNG file/);
+  // Named relative to the model file's folder (the workspace), not by its long absolute path.
+  assert.match(message, /'fixture\/train\/0\/bad\.png' is a damaged or cut-short PNG file/);
+  assert.ok(!message.includes(session.workspace), `the message names the absolute path: ${message}`);
   assert.equal(await entry.locator('.codicon-warning').count(), 1, `the entry is not a warning: ${message}`);
 }, 120_000);
