@@ -25,6 +25,12 @@ describe('listImageFolder', () => {
     assert.equal(listing.ignored, 1);
     assert.ok(listing.files.every((f) => f.size === 1 && f.mtimeMs > 0));
     assert.deepEqual(listing.findings, []);
+
+    // Walking only some class folders still names every class, so labels stay those of the full listing.
+    const onlyCat = await listImageFolder(root, { only: ['cat', 'missing'] });
+    assert.deepEqual(onlyCat.classes, ['Zebra', 'bird', 'cat', 'dog']);
+    assert.deepEqual(onlyCat.files, listing.files.filter((f) => f.class === 'cat'));
+    assert.deepEqual((await listImageFolder(root, { only: [] })).files, []);
   });
 
   const cases: { name: string; make: (root: string) => void; code: string; about: string }[] = [

@@ -98,7 +98,8 @@ describe('dataset views', () => {
     const folder = path.join(dir, 'data/train/circle');
     assert.deepEqual(answer.images.map((image) => path.relative(folder, image.path)).sort(), ['0.png', '1.png', '2.png', 'zero.png']);
     const zero = answer.images.find((image) => image.path.endsWith('zero.png'))!;
-    assert.match(zero.findings.map((f) => f.message).join('\n'), /zero\.png' is empty/);
+    // Messages name the image relative to the model file's folder; `path` keeps it whole for opening.
+    assert.match(zero.findings.map((f) => f.message).join('\n'), /^'data\/train\/circle\/zero\.png' is empty/m);
     assert.equal(zero.showable, true);
     assert.ok(answer.images.filter((image) => image !== zero).every((image) => image.findings.length === 0 && image.showable));
     const begin = progress.find((p) => p.value.kind === 'begin' && p.value.title === 'Listing the images of class circle');
@@ -127,7 +128,8 @@ describe('dataset views', () => {
     const ask = (seed: number, image = 0) => client.request(AugmentPreviewRequest, { uri, dataset: 'shapes', image, draws: 3, seed }, 30_000);
     const preview = await ask(7);
     assert.ok(preview);
-    assert.deepEqual([preview.shape, preview.augmentations, preview.draws.length, preview.count], [[1, 4, 6], ['hflip p=1'], 3, 7]);
+    // Image 0 is in the first class folder (the hostile one, 2 images): only that folder is listed.
+    assert.deepEqual([preview.shape, preview.augmentations, preview.draws.length, preview.count, preview.more], [[1, 4, 6], ['hflip p=1'], 3, 2, true]);
     const original = await decodeDataUri(preview.original);
     assert.deepEqual([original.width, original.height], [6, 4]);
     for (const draw of preview.draws) assert.deepEqual((await decodeDataUri(draw)).data, mirrored(original.data, 6), 'hflip p=1 mirrors every draw');
@@ -147,9 +149,12 @@ describe('dataset views', () => {
     assert.deepEqual(a?.draws, b?.draws);
     assert.notDeepEqual(a?.draws, c?.draws);
     // Stepping through the images wraps around; one that does not decode is named.
-    assert.equal((await ask(11, 7))?.index, 0);
-    await assert.rejects(ask(11, -1), /empty\.png' is empty/);
-    await assert.rejects(ask(11, 5), /zero\.png' is empty/);
+    const third = await ask(11, 2);
+    assert.deepEqual([third?.index, third?.count, third?.more], [2, 6, true], 'image 2 is the first of the second class: two folders listed');
+    const wrapped = await ask(11, 7);
+    assert.deepEqual([wrapped?.index, wrapped?.count, wrapped?.more], [0, 7, false], 'past the last image every folder is listed, and it wraps');
+    await assert.rejects(ask(11, -1), /^Error: 'data\/train\/square\/empty\.png' is empty/);
+    await assert.rejects(ask(11, 5), /^Error: 'data\/train\/circle\/zero\.png' is empty/);
     assert.deepEqual(client.logs.filter((log) => log.type === 1), [], 'a problem with the data is an answer, not a logged fault');
   });
 });

@@ -17,7 +17,7 @@ const target: AugmentPreviewTarget = { uri: 'file:///work/digits.ocular', datase
 const picture = (shift: number): string => `data:image/png;base64,${greyPng(8, 8, Uint8Array.from({ length: 64 }, (_, p) => (((p + shift) % 8) * 32) % 256)).toString('base64')}`;
 
 function preview(draws: number, image = '/work/data/digits/train/3/0001.png'): AugmentPreview {
-  return { image, index: 0, count: 1437, shape: [1, 8, 8], augmentations: ['rotate degrees=15', 'hflip p=0.5'], original: picture(0), draws: Array.from({ length: draws }, (_, i) => picture(i + 1)) };
+  return { image, index: 0, count: 1437, more: false, shape: [1, 8, 8], augmentations: ['rotate degrees=15', 'hflip p=0.5'], original: picture(0), draws: Array.from({ length: draws }, (_, i) => picture(i + 1)) };
 }
 
 let browser: Browser;

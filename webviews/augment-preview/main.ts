@@ -60,7 +60,7 @@ function show(target: AugmentPreviewTarget, preview: AugmentPreview, seed: numbe
   state = { ...state, target, image: preview.index, seed };
   host.setState(state);
   title.textContent = `Augmentation · ${target.dataset}`;
-  status.textContent = `image ${(preview.index + 1).toLocaleString('en-US')} of ${preview.count.toLocaleString('en-US')} · seed ${seed}`;
+  status.textContent = `image ${(preview.index + 1).toLocaleString('en-US')} of ${preview.count.toLocaleString('en-US')}${preview.more ? ' listed so far' : ''} · seed ${seed}`;
   message.hidden = true;
   const settings = preview.augmentations.length > 0 ? preview.augmentations.map((line) => element('code', { text: line })) : [element('span', { className: 'warning', text: 'The augment block is empty: every draw is the original image.' })];
   const [c, h, w] = preview.shape;

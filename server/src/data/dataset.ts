@@ -56,6 +56,13 @@ export interface DatasetScan {
 export interface ScanOptions {
   /** The folder of the model file; relative source paths start there. */
   readonly baseDir: string;
+  /**
+   * List only these classes' folders (ImageFolder sources): the dataset views need one class, and
+   * listing the rest costs seconds at ImageNet size. Splits carved by `split` are carved per class,
+   * so a class's members are the same as in a full scan; class counts and findings about the other
+   * classes are not.
+   */
+  readonly onlyClasses?: readonly string[];
   readonly signal?: AbortSignal;
 }
 
@@ -66,9 +73,9 @@ function classNames(spec: DatasetSpec, sources: readonly SourceData[]): string[]
   return [...(main.listing?.classes ?? main.tensors?.classes ?? [])];
 }
 
-async function readSource(source: ResolvedSource, signal: AbortSignal | undefined): Promise<{ listing?: FolderListing; tensors?: TensorSet; findings: Finding[] }> {
+async function readSource(source: ResolvedSource, options: ScanOptions): Promise<{ listing?: FolderListing; tensors?: TensorSet; findings: Finding[] }> {
   if (source.kind === 'imagefolder') {
-    const listing = await listImageFolder(source.path, signal ? { signal } : {});
+    const listing = await listImageFolder(source.path, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onlyClasses ? { only: options.onlyClasses } : {}) });
     return { listing, findings: listing.findings.map((f) => ({ ...f, split: source.split })) };
   }
   if (source.kind === 'idx') {
@@ -96,7 +103,7 @@ export async function scanDataset(spec: DatasetSpec, options: ScanOptions): Prom
   }
   const raw: { source: ResolvedSource; listing?: FolderListing; tensors?: TensorSet }[] = [];
   for (const source of resolved) {
-    const read = await readSource(source, options.signal);
+    const read = await readSource(source, options);
     findings.push(...read.findings);
     raw.push({ source, ...(read.listing ? { listing: read.listing } : {}), ...(read.tensors ? { tensors: read.tensors } : {}) });
   }
@@ -108,7 +115,7 @@ export async function scanDataset(spec: DatasetSpec, options: ScanOptions): Prom
     if (r.listing) {
       const files = r.listing.files;
       const labels = Int32Array.from(files, (f) => labelOf.get(f.class) ?? -1);
-      for (const folder of r.listing.classes.filter((c) => !labelOf.has(c))) {
+      for (const folder of r.listing.classes.filter((c) => !labelOf.has(c) && (!options.onlyClasses || options.onlyClasses.includes(c)))) {
         const n = files.filter((f) => f.class === folder).length;
         findings.push({
           code: 'unknown-class',

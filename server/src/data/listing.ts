@@ -44,6 +44,12 @@ export interface FolderListing {
 export interface ListOptions {
   /** Whether to read each image's size and modification time (the cache needs them). */
   readonly stat?: boolean;
+  /**
+   * Walk only these class folders (the class gallery lists one class, not the dataset). `classes`
+   * still names every class folder, since labels depend on all of them; `files`, `ignored` and
+   * the findings cover the walked folders only.
+   */
+  readonly only?: readonly string[];
   readonly signal?: AbortSignal;
 }
 
@@ -194,7 +200,8 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
     }
     for (const sub of subfolders) await walk(sub, className);
   };
-  for (const className of classFolders) {
+  const walked = options.only ? classFolders.filter((name) => options.only!.includes(name)) : classFolders;
+  for (const className of walked) {
     const before = names.length;
     await walk(path.join(absolute, className), className);
     const mine = names.splice(before).sort((a, b) => byCodeUnit(a.path, b.path));

@@ -1,6 +1,6 @@
 /**
  * The data behind the dataset views (the class gallery and the augmentation preview), computed in
- * a worker thread (views-worker.ts) because both list a whole dataset and the preview decodes and
+ * a worker thread (views-worker.ts) because both list class folders and the preview decodes and
  * augments images. Nothing here speaks LSP; the language server adds the latest scan's findings.
  */
 import * as path from 'node:path';
@@ -21,7 +21,9 @@ export interface ClassFiles {
 export interface AugmentedImages {
   readonly image: string;
   readonly index: number;
+  /** The training images listed: all of them, or, when `more` is set, those up to the image's class. */
   readonly count: number;
+  readonly more: boolean;
   readonly shape: readonly [number, number, number];
   /** PNG files, before augmentation and after each draw. */
   readonly original: Uint8Array;

@@ -124,6 +124,7 @@ export function registerDatasetViews(connection: Connection, sources: DatasetVie
         image: result.image,
         index: result.index,
         count: result.count,
+        more: result.more,
         shape: result.shape,
         augmentations: spec.augment.map(describeAugmentation),
         original: dataUri(result.original),

@@ -30,7 +30,7 @@ scenario('gallery: a class in the Ocular Datasets view opens its thumbnails, wit
   console.log(`[e2e]   gallery cells: ${JSON.stringify(cells)}`);
   assert.equal(cells.length, 4);
   const bad = cells.find((c) => c.name === 'bad.png');
-  assert.match(bad?.finding ?? '', /damaged or cut-short PNG/);
+  assert.match(bad?.finding ?? '', /^'fixture\/train\/0\/bad\.png' is a damaged or cut-short PNG/);
   assert.deepEqual(cells.filter((c) => c.name !== 'bad.png').map((c) => c.width), [8, 8, 8], 'each good image shows as its 8×8 thumbnail');
 
   const first = cells.find((c) => c.name !== 'bad.png');
@@ -57,7 +57,8 @@ scenario('augmentation preview: the code lens opens draws of the augment setting
   await session.shot('augmentation preview - 16 draws of hflip p=1');
   assert.deepEqual(await preview.locator('#settings code').allTextContents(), ['hflip p=1']);
   // fixture/train: 0 (three digits and the damaged bad.png) and 1 (two digits), in listing order.
-  assert.match((await preview.locator('#status').textContent()) ?? '', /^image 1 of 6 · seed 1$/);
+  // Image 1 is in class 0, so only that folder is listed.
+  assert.match((await preview.locator('#status').textContent()) ?? '', /^image 1 of 4 listed so far · seed 1$/);
 
   // Edit the setting in the editor, without saving: the preview follows.
   const line = session.editorLine('hflip p=1');
