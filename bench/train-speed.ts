@@ -1,0 +1,169 @@
+/**
+ * Training and inference speed of the example networks on every TensorFlow.js backend available
+ * here, side by side with PyTorch on the same machine in the same run: images/s for a training
+ * step (forward, backward, Adam update) and for inference, and each process's peak RSS, for the
+ * tutorial's SimpleCNN32 (examples/simple_cnn_cifar.ocular) and ResNet18 (examples/resnet18.ocular
+ * at 3x32x32), batch 128. Prints figures; asserts nothing.
+ *
+ *   npm run bench:train-speed
+ *   node out/bench/train-speed.js --models SimpleCNN32 --backends wasm --steps 5 --limit 300
+ *
+ * Each (backend, model) pair runs in its own process, so that the peak RSS is that model's and the
+ * backend is the only one loaded; PyTorch's run of the same model (bench/train_speed.py, 2 threads)
+ * follows right after ours, so both meet the same load on a shared machine. A process that runs
+ * past `--limit` seconds is stopped and reported as such (the pure-JavaScript `cpu` backend needs
+ * minutes for a single ResNet18 step).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BackendPreference } from '../server/src/engine/engine';
+import { analyze } from '../server/src/language/analysis';
+import { Random } from '../server/src/random';
+import { NATIVE_PACKAGE } from '../server/src/engine/tfjs/backends';
+import { packageInstalled } from '../server/src/engine/tfjs/gpu-facts';
+import { TfjsEngine } from '../server/src/engine/tfjs/tfjs-engine';
+
+const root = path.resolve(__dirname, '..', '..');
+const PYTHON = '/usr/bin/python3';
+const BATCH = 128;
+const CLASSES = 10;
+
+/** The benchmarked networks: the file they come from and the input line that sets them to 3x32x32. */
+const MODELS: Record<string, { readonly file: string }> = {
+  SimpleCNN32: { file: 'simple_cnn_cifar.ocular' },
+  ResNet18: { file: 'resnet18.ocular' },
+};
+
+const BACKENDS: Record<string, BackendPreference> = { 'tfjs-node': 'native', wasm: 'wasm', cpu: 'cpu' };
+
+interface Figures {
+  readonly train_images_per_s: number;
+  readonly infer_images_per_s: number;
+  readonly peak_rss_mb: number;
+  readonly device?: string;
+}
+
+type Outcome = Figures | { readonly failed: string };
+
+interface Options {
+  readonly models: string[];
+  readonly backends: string[];
+  readonly steps: number;
+  readonly limit: number;
+  readonly torch: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const list = (flag: string, all: string[]): string[] => {
+    const chosen = value(flag)?.split(',') ?? all;
+    const unknown = chosen.filter((name) => !all.includes(name));
+    if (unknown.length > 0) throw new Error(`${flag}: unknown ${unknown.join(', ')} (choose from ${all.join(', ')})`);
+    return chosen;
+  };
+  const backends = Object.keys(BACKENDS).filter((name) => name !== 'tfjs-node' || packageInstalled(NATIVE_PACKAGE));
+  return {
+    models: list('--models', Object.keys(MODELS)),
+    backends: list('--backends', backends),
+    steps: Number(value('--steps') ?? 3),
+    limit: Number(value('--limit') ?? 240),
+    torch: !argv.includes('--no-torch'),
+  };
+}
+
+/** The model analysed from its example file, its input set to 3x32x32. */
+function loadModel(name: string) {
+  const file = path.join(root, 'examples', MODELS[name]!.file);
+  const source = fs.readFileSync(file, 'utf8').replace(/^(\s*input\s+)3x\d+x\d+/m, '$13x32x32');
+  const model = analyze(source).models.find((m) => m.name === name);
+  if (!model) throw new Error(`${file} has no model ${name}`);
+  return model;
+}
+
+/** One (backend, model) measurement, in this process: warm-up, then `steps` timed steps each. */
+async function measure(backend: string, name: string, steps: number): Promise<Figures> {
+  const engine = await TfjsEngine.create({ preference: BACKENDS[backend]! });
+  if (engine.device.backend !== backend) throw new Error(`${backend} did not start: ${engine.device.skipped.map((s) => s.reason).join(' ')}`);
+  const model = await engine.build(loadModel(name), {
+    seed: 1,
+    training: { optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, labelSmoothing: 0, accumulate: 1 },
+  });
+  const random = new Random(7);
+  const images = Float32Array.from({ length: BATCH * 3 * 32 * 32 }, () => random.next());
+  const labels = Int32Array.from({ length: BATCH }, () => random.int(CLASSES));
+  const rate = async (step: () => Promise<unknown>): Promise<number> => {
+    await step(); // Warm-up: first calls compile and allocate.
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) await step();
+    return (BATCH * steps) / ((performance.now() - start) / 1000);
+  };
+  const train = await rate(() => model.trainStep({ images, labels }, 0.001));
+  const infer = await rate(() => model.predict(images));
+  model.dispose();
+  return { train_images_per_s: train, infer_images_per_s: infer, peak_rss_mb: process.resourceUsage().maxRSS / 1024, device: engine.device.description };
+}
+
+/** Runs a command that prints one JSON object as its last line, within the time limit. */
+function runJson(command: string, args: string[], limit: number): Outcome {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: limit * 1000, maxBuffer: 1 << 24 });
+  if (result.error && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { failed: `stopped after ${limit} s` };
+  if (result.error) return { failed: result.error.message };
+  if (result.signal) return { failed: result.signal === 'SIGTERM' ? `stopped after ${limit} s` : `killed by ${result.signal}` };
+  const last = result.stdout.trim().split('\n').at(-1);
+  if (result.status !== 0 || !last) return { failed: (result.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${result.status}` };
+  return JSON.parse(last) as Figures;
+}
+
+function torchAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+const fixed = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    console.log(JSON.stringify(await measure(argv[1]!, argv[2]!, Number(argv[3]))));
+    return;
+  }
+  const options = parseOptions(argv);
+  const torch = options.torch && torchAvailable();
+  const cpu = os.cpus();
+  console.log(`Training speed, batch ${BATCH}, 3x32x32, Adam; ${options.steps} timed steps after one warm-up step; each run stopped after ${options.limit} s.`);
+  console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fixed(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; load average at start ${load()}.`);
+  if (!torch) console.log(options.torch ? `PyTorch: ${PYTHON} cannot import torch; no comparison.` : 'PyTorch: not asked for (--no-torch).');
+  const rows: string[][] = [];
+  for (const name of options.models) {
+    const reference = torch ? runJson(PYTHON, [path.join(root, 'bench', 'train_speed.py'), name, String(options.steps)], options.limit) : undefined;
+    for (const backend of options.backends) {
+      const ours = runJson(process.execPath, [__filename, '--child', backend, name, String(options.steps)], options.limit);
+      const ratio = (key: 'train_images_per_s' | 'infer_images_per_s' | 'peak_rss_mb'): string =>
+        reference && !('failed' in reference) && !('failed' in ours) ? `${(ours[key] / reference[key]).toFixed(2)}×` : '–';
+      rows.push(
+        'failed' in ours
+          ? [name, backend, ours.failed, '', '', '', '', '']
+          : [name, `${backend} (${ours.device})`, fixed(ours.train_images_per_s, 1), ratio('train_images_per_s'), fixed(ours.infer_images_per_s), ratio('infer_images_per_s'), fixed(ours.peak_rss_mb), ratio('peak_rss_mb')],
+      );
+      console.log(`  measured ${name} on ${backend}; load average ${load()}`);
+    }
+    if (reference) {
+      rows.push('failed' in reference ? [name, 'PyTorch', reference.failed, '', '', '', '', ''] : [name, `PyTorch ${(reference as Figures & { torch?: string }).torch ?? ''} CPU, 2 threads`, fixed(reference.train_images_per_s, 1), '1.00×', fixed(reference.infer_images_per_s), '1.00×', fixed(reference.peak_rss_mb), '1.00×']);
+    }
+  }
+  const header = ['model', 'engine', 'train img/s', 'vs PyTorch', 'inference img/s', 'vs PyTorch', 'peak RSS MB', 'vs PyTorch'];
+  console.log();
+  for (const row of [header, header.map(() => '---'), ...rows]) console.log(`| ${row.join(' | ')} |`);
+  console.log();
+  console.log(`Load average at the end: ${load()} (${cpu.length} cores; other work on the machine slows both sides alike).`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
