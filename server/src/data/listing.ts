@@ -155,7 +155,8 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
     });
   }
 
-  const names: { path: string; class: string }[] = [];
+  // The image paths of the class being walked; sorted and made into ImageFiles once it is done.
+  let paths: string[] = [];
   let ignored = 0;
   const walk = async (folder: string, className: string): Promise<void> => {
     options.signal?.throwIfAborted();
@@ -186,7 +187,7 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
       const full = prefix + entry.name;
       // Plain files with an image extension take the fast path: no extra system call.
       if (entry.isFile() && !entry.name.includes('\ufffd')) {
-        if (isImageName(entry.name)) names.push({ path: full, class: className });
+        if (isImageName(entry.name)) paths.push(full);
         else ignored++;
         continue;
       }
@@ -194,35 +195,42 @@ export async function listImageFolder(root: string, options: ListOptions = {}): 
       const kind = await kindOf(full, entry, findings);
       if (kind === 'directory') subfolders.push(full);
       else if (kind === 'file') {
-        if (isImageName(entry.name)) names.push({ path: full, class: className });
+        if (isImageName(entry.name)) paths.push(full);
         else ignored++;
       }
     }
     for (const sub of subfolders) await walk(sub, className);
   };
   const walked = options.only ? classFolders.filter((name) => options.only!.includes(name)) : classFolders;
+  // Mutable until returned: the stat pass fills in sizes and times without copying 60,000 objects.
+  const listed: { path: string; class: string; size: number; mtimeMs: number }[] = [];
   for (const className of walked) {
-    const before = names.length;
+    paths = [];
     await walk(path.join(absolute, className), className);
-    const mine = names.splice(before).sort((a, b) => byCodeUnit(a.path, b.path));
-    names.push(...mine);
+    // The default sort compares UTF-16 code units, as byCodeUnit does, without calling back into JavaScript.
+    paths.sort();
+    for (const file of paths) listed.push({ path: file, class: className, size: -1, mtimeMs: -1 });
   }
 
   let files: ImageFile[];
   if (options.stat === false) {
-    files = names.map((n) => ({ ...n, size: -1, mtimeMs: -1 }));
+    files = listed;
   } else {
     // Synchronous stat: one promise per file costs five times the system call itself, and a
     // listing this size belongs in a worker anyway. Chunks keep the event loop answering.
     files = [];
-    for (let start = 0; start < names.length; start += 4096) {
+    for (let start = 0; start < listed.length; start += 4096) {
       options.signal?.throwIfAborted();
-      for (const n of names.slice(start, start + 4096)) {
-        const stat = fs.statSync(n.path, { throwIfNoEntry: false });
+      for (let i = start; i < Math.min(start + 4096, listed.length); i++) {
+        const file = listed[i]!;
+        const stat = fs.statSync(file.path, { throwIfNoEntry: false });
         // A file deleted between listing and stat is simply no longer part of the dataset.
-        if (stat) files.push({ path: n.path, class: n.class, size: stat.size, mtimeMs: stat.mtimeMs });
+        if (!stat) continue;
+        file.size = stat.size;
+        file.mtimeMs = stat.mtimeMs;
+        files.push(file);
       }
-      if (start + 4096 < names.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (start + 4096 < listed.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
   return { root: absolute, classes: classFolders, files, ignored, findings };
