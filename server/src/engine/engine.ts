@@ -94,6 +94,17 @@ export interface EvaluationResult {
   readonly count: number;
 }
 
+/**
+ * What training needs besides the weights to go on exactly where it stopped: the optimizer's
+ * update count and buffers, gradients gathered for accumulation, and the counters that seed
+ * dropout masks. Its tensors are in the engine's own layout, so a state is restored only into a
+ * model built by the same engine from the same model; checkpoints store it beside the weights.
+ */
+export interface TrainingState {
+  readonly tensors: ReadonlyMap<string, WeightTensor>;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
 /** A model built by an engine, holding its weights and optimizer state. */
 export interface EngineModel {
   /** Trainable parameters, as the language counts them (batchnorm's running statistics excluded). */
@@ -118,6 +129,10 @@ export interface EngineModel {
   getWeights(): Promise<WeightMap>;
   /** Replaces weights by key; a key the model lacks or a wrong shape is an error. */
   setWeights(weights: WeightMap): void;
+  /** A copy of the optimizer and dropout state, for checkpoints (see `TrainingState`). */
+  getTrainingState(): Promise<TrainingState>;
+  /** Restores a state from `getTrainingState` of the same model; a missing or misshapen tensor is an error. */
+  setTrainingState(state: TrainingState): void;
   dispose(): void;
 }
 

@@ -54,7 +54,8 @@ export class PaddedMaxPool extends tfl.layers.Layer {
  */
 export class SeededDropout extends tfl.layers.Layer {
   static readonly className = 'OcularSeededDropout';
-  private calls = 0;
+  /** Masks drawn so far: part of a checkpoint's training state, so a resumed run draws the same next mask. */
+  calls = 0;
 
   constructor(
     private readonly rate: number,

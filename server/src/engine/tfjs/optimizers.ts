@@ -66,6 +66,20 @@ export class Optimizer {
     p.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), learningRate / correction1)));
   }
 
+  /** Updates applied so far (Adam's bias correction depends on it), for checkpoints. */
+  get updates(): number {
+    return this.step;
+  }
+
+  set updates(count: number) {
+    this.step = count;
+  }
+
+  /** The buffers by name (`first.<i>`, `second.<i>`, in the variables' order), for checkpoints. */
+  buffers(): Map<string, tf.Variable> {
+    return new Map([...this.first.map((v, i) => [`first.${i}`, v] as const), ...this.second.map((v, i) => [`second.${i}`, v] as const)]);
+  }
+
   dispose(): void {
     for (const v of [...this.first, ...this.second]) v.dispose();
   }

@@ -5,11 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelInfo } from '../../language/semantics/model';
-import { EngineError, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type WeightMap } from '../engine';
+import { EngineError, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
 import { lossTargets } from '../loss';
 import { initialWeights } from '../network';
 import { selectBackend, type LadderOptions } from './backends';
 import { buildNetwork, readWeights, writeWeights, type BuiltNetwork } from './builder';
+import { SeededDropout } from './layers';
 import { Optimizer } from './optimizers';
 
 /** PyTorch's cross-entropy from logits and the coefficient matrix of `lossTargets`. */
@@ -134,6 +135,39 @@ class TfjsModel implements EngineModel {
 
   setWeights(weights: WeightMap): void {
     writeWeights(this.network, weights);
+  }
+
+  /** Every tensor of the training state by name: optimizer buffers and accumulated gradient sums. */
+  private stateVariables(): Map<string, tf.Variable> {
+    const variables = new Map<string, tf.Variable>();
+    for (const [name, variable] of this.optimizer?.buffers() ?? []) variables.set(`optimizer.${name}`, variable);
+    (this.sums ?? []).forEach((sum, i) => variables.set(`accumulated.${i}`, sum));
+    return variables;
+  }
+
+  private dropouts(): SeededDropout[] {
+    return this.network.model.layers.filter((layer): layer is SeededDropout => layer instanceof SeededDropout);
+  }
+
+  async getTrainingState(): Promise<TrainingState> {
+    const tensors = new Map<string, WeightTensor>();
+    for (const [name, variable] of this.stateVariables()) tensors.set(name, { shape: variable.shape, values: (await variable.data()) as Float32Array });
+    const counters: Record<string, number> = { updates: this.optimizer?.updates ?? 0, gathered: this.gathered };
+    this.dropouts().forEach((layer, i) => (counters[`dropout.${i}`] = layer.calls));
+    return { tensors, counters };
+  }
+
+  setTrainingState(state: TrainingState): void {
+    if (state.tensors.has('accumulated.0') && !this.sums) this.sums = this.trainable.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    for (const [name, variable] of this.stateVariables()) {
+      const tensor = state.tensors.get(name);
+      if (!tensor) throw new Error(`The training state has no ${name}.`);
+      if (tensor.shape.join('×') !== variable.shape.join('×')) throw new Error(`${name} is ${tensor.shape.join('×')} in the training state; the model's is ${variable.shape.join('×')}.`);
+      tf.tidy(() => variable.assign(tf.tensor(tensor.values, variable.shape)));
+    }
+    if (this.optimizer) this.optimizer.updates = state.counters['updates'] ?? 0;
+    this.gathered = state.counters['gathered'] ?? 0;
+    this.dropouts().forEach((layer, i) => (layer.calls = state.counters[`dropout.${i}`] ?? 0));
   }
 
   dispose(): void {
