@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../server/src/engine/tfjs/backends';
+import { Random } from '../../server/src/random';
 
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 
@@ -15,6 +16,8 @@ interface Case {
   readonly x: [number, number, number, number];
   readonly filter?: [number, number, number, number];
   readonly op: (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D;
+  /** False where TensorFlow.js has no gradient to compare (dilated convolutions). */
+  readonly gradients?: boolean;
 }
 
 const explicit = (top: number, bottom: number, left: number, right: number): Pad => [
@@ -35,17 +38,46 @@ const cases: Case[] = [
   { name: 'depthwise 3×3, padding 1', x: [3, 6, 6, 4], filter: [3, 3, 4, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 1, explicit(1, 1, 1, 1)) },
   { name: 'max pool 2, batch of 3', x: [3, 6, 6, 2], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
   { name: 'max pool 3, stride 2, padding 1', x: [2, 9, 8, 3], op: (x) => tf.maxPool(x, 3, 2, explicit(1, 1, 1, 1)) },
+  { name: 'conv 3×3, batch 1, padding 1, odd sizes', x: [1, 7, 5, 3], filter: [3, 3, 3, 5], op: (x, f) => tf.conv2d(x, f, 1, explicit(1, 1, 1, 1)) },
+  { name: 'conv 3×3, padding wider than the filter reaches (stock input gradient)', x: [2, 5, 5, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.conv2d(x, f, 1, explicit(3, 3, 3, 3)) },
+  ...randomConvolutions(12, 2026),
 ];
+
+/**
+ * Seeded random convolutions: sizes, channels, kernel, stride, padding and dilation drawn anew
+ * for each case. TensorFlow.js has no gradients for dilated convolutions, so those check values.
+ */
+function randomConvolutions(count: number, seed: number): Case[] {
+  const random = new Random(seed);
+  const pick = <T>(options: readonly T[]): T => options[random.int(options.length)]!;
+  return Array.from({ length: count }, () => {
+    const [kh, kw] = [1 + random.int(4), 1 + random.int(4)];
+    const dilation = random.next() < 0.25 ? 2 : 1;
+    const stride: [number, number] = dilation > 1 ? [1, 1] : [1 + random.int(3), 1 + random.int(3)];
+    const padding = pick(['valid', 'same', 'explicit'] as const);
+    const pad: Pad = padding === 'explicit' ? explicit(random.int(kh), random.int(kh), random.int(kw), random.int(kw)) : padding;
+    const x: [number, number, number, number] = [1 + random.int(3), kh * dilation + random.int(8), kw * dilation + random.int(8), 1 + random.int(5)];
+    const filter: [number, number, number, number] = [kh, kw, x[3], 1 + random.int(6)];
+    return {
+      name: `random conv ${kh}×${kw} of ${x.join('×')} to ${filter[3]} channels, stride ${stride.join('×')}, dilation ${dilation}, padding ${padding === 'explicit' ? JSON.stringify(pad) : padding}`,
+      x,
+      filter,
+      gradients: dilation === 1,
+      op: (xx: tf.Tensor4D, ff: tf.Tensor4D) => tf.conv2d(xx, ff, stride, pad, 'NHWC', dilation),
+    };
+  });
+}
 
 /** Deterministic values without ties, so the maximum of a window is unique. */
 const values = (count: number, seed: number): Float32Array => Float32Array.from({ length: count }, (_, i) => Math.sin(seed + 1.37 * i) + 0.001 * i);
 
-async function run(backend: 'cpu' | 'wasm', c: Case): Promise<{ y: Float32Array; dx: Float32Array; dw?: Float32Array }> {
+async function run(backend: 'cpu' | 'wasm', c: Case): Promise<{ y: Float32Array; dx?: Float32Array; dw?: Float32Array }> {
   await selectBackend({ preference: backend });
   return tf.tidy(() => {
     const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
     const filter = tf.tensor4d(values(c.filter ? c.filter.reduce((a, b) => a * b) : 1, 2), c.filter ?? [1, 1, 1, 1]);
     const y = c.op(x, filter);
+    if (c.gradients === false) return { y: y.dataSync() as Float32Array };
     // A weighted sum, so every output position sends a different gradient back.
     const weights = tf.tensor(values(y.size, 3), y.shape);
     const loss = (xx: tf.Tensor4D, ff: tf.Tensor4D): tf.Scalar => tf.sum(tf.mul(c.op(xx, ff), weights));
@@ -67,7 +99,7 @@ describe('wasm training kernels agree with the CPU backend', () => {
       const cpu = await run('cpu', c);
       const wasm = await run('wasm', c);
       close(wasm.y, cpu.y, 'output');
-      close(wasm.dx, cpu.dx, 'input gradient');
+      if (cpu.dx) close(wasm.dx!, cpu.dx, 'input gradient');
       if (cpu.dw) close(wasm.dw!, cpu.dw, 'filter gradient');
     });
   }
@@ -80,4 +112,28 @@ describe('wasm max pooling gradient', () => {
     const image = [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0];
     assert.deepEqual([...dx], [...image, ...image]);
   });
+});
+
+describe('wasm matrix products with transposed operands agree with the CPU backend', () => {
+  const products: { a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }[] = [
+    { a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+    { a: [4, 9], b: [6, 9], transposeA: false, transposeB: true },
+    { a: [5, 4], b: [3, 5], transposeA: true, transposeB: true },
+    { a: [2, 6, 3], b: [2, 6, 4], transposeA: true, transposeB: false },
+    { a: [3, 1, 5], b: [3, 2, 5], transposeA: false, transposeB: true },
+    { a: [1, 1], b: [3, 1], transposeA: false, transposeB: true },
+  ];
+  for (const p of products) {
+    it(`${p.a.join('×')}${p.transposeA ? 'ᵀ' : ''} · ${p.b.join('×')}${p.transposeB ? 'ᵀ' : ''}`, async () => {
+      const product = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await selectBackend({ preference: backend });
+        return tf.tidy(() => {
+          const a = tf.tensor(values(p.a.reduce((x, y) => x * y), 4), p.a);
+          const b = tf.tensor(values(p.b.reduce((x, y) => x * y), 5), p.b);
+          return tf.matMul(a, b, p.transposeA, p.transposeB).dataSync() as Float32Array;
+        });
+      };
+      close(await product('wasm'), await product('cpu'), 'product');
+    });
+  }
 });

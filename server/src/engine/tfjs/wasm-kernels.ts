@@ -5,6 +5,10 @@
  * - `Conv2DBackpropFilter` is built from wasm's own (XNNPACK) kernels: the filter gradient of a
  *   convolution is itself a convolution, of the input seen as a batch of its channels with the
  *   output gradient as the filter, and the forward stride as the dilation.
+ * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
+ *   are correct but built for inference (direct loops, strided reads): the input gradient runs as
+ *   an XNNPACK convolution, the products on explicitly transposed operands. The stock kernels stay
+ *   as the fallback for what the fast path does not cover.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
@@ -60,6 +64,89 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTens
   } finally {
     for (const t of temporary) wasm.disposeData(t.dataId);
   }
+}
+
+/**
+ * The input gradient of a convolution is itself a convolution: of the output gradient, spread out
+ * by the stride (zeros between its rows and columns), with the filter reversed in height and
+ * width and its in/out channels swapped. XNNPACK runs that convolution many times faster than the
+ * stock kernel's direct loops. Padding: dx[h] reads the spread gradient at h + a − (kh − 1 − top),
+ * so it is padded by kh − 1 − top before and whatever makes the output H rows after (rows beyond
+ * that never reach dx and are cut).
+ */
+function conv2dBackpropInput(stock: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+    const wasm = backend as BackendWasm;
+    const dy = inputs['dy']!;
+    const filter = inputs['filter']!;
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const { top, left } = info.padInfo;
+    const [kh, kw] = [info.filterHeight, info.filterWidth];
+    if (dataFormat !== 'NHWC' || top > kh - 1 || left > kw - 1) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const [batch, height, width, inChannels] = inputShape;
+    const [, outHeight, outWidth, outChannels] = dy.shape as [number, number, number, number];
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    const temporary: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporary.push(t), t);
+    try {
+      let spread = dy;
+      if (sh > 1 || sw > 1) {
+        const cells = keep(call('Reshape', { x: dy }, { shape: [batch, outHeight, 1, outWidth, 1, outChannels] }, wasm));
+        const padded = keep(call('PadV2', { x: cells }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }, wasm));
+        spread = keep(call('Reshape', { x: padded }, { shape: [batch, outHeight * sh, outWidth * sw, outChannels] }, wasm));
+      }
+      const before = [kh - 1 - top, kw - 1 - left] as const;
+      const rows = Math.min(spread.shape[1]!, height + top);
+      const columns = Math.min(spread.shape[2]!, width + left);
+      if (rows < spread.shape[1]! || columns < spread.shape[2]!) spread = keep(call('Slice', { x: spread }, { begin: [0, 0, 0, 0], size: [batch, rows, columns, outChannels] }, wasm));
+      const explicit: tf.backend_util.ExplicitPadding = [
+        [0, 0],
+        [before[0], height + kh - 1 - before[0] - rows],
+        [before[1], width + kw - 1 - before[1] - columns],
+        [0, 0],
+      ];
+      const reversed = keep(call('Reverse', { x: filter }, { dims: [0, 1] }, wasm));
+      const swapped = keep(call('Transpose', { x: reversed }, { perm: [0, 1, 3, 2] }, wasm));
+      const dx = call('Conv2D', { x: spread, filter: swapped }, { strides: 1, pad: explicit, dataFormat: 'NHWC', dilations: 1 }, wasm);
+      if (dx.shape[3] !== inChannels) throw new Error(`Conv2DBackpropInput made ${dx.shape.join('×')} for ${inputShape.join('×')}.`);
+      return dx;
+    } finally {
+      for (const t of temporary) wasm.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * Stock wasm BatchMatMul reads a transposed operand with a stride across rows, 5 to 45 times slower
+ * than transposing it first (platform-facts.md); backpropagation asks for exactly those products.
+ */
+function batchMatMul(stock: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+    const wasm = backend as BackendWasm;
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const temporary: tf.TensorInfo[] = [];
+    const upright = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
+      if (!transposed) return t;
+      const perm = t.shape.map((_, i) => i);
+      perm.splice(-2, 2, perm.length - 1, perm.length - 2);
+      const result = call('Transpose', { x: t }, { perm }, wasm);
+      temporary.push(result);
+      return result;
+    };
+    try {
+      return stock({ inputs: { a: upright(inputs['a']!, transposeA), b: upright(inputs['b']!, transposeB) }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm }) as tf.TensorInfo;
+    } finally {
+      for (const t of temporary) wasm.disposeData(t.dataId);
+    }
+  };
 }
 
 /**
@@ -147,8 +234,19 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
+  /**
+   * A stock kernel wrapped by a faster path: the wrapper falls back to it, and keeps its setup
+   * function, which binds the wasm export it calls when the backend starts.
+   */
+  const wrap = (name: string, wrapper: (stock: tf.KernelFunc) => unknown): tf.KernelConfig => {
+    const stock = tf.getKernel(name, WASM);
+    if (!stock) throw new Error(`The wasm backend has no ${name} kernel.`);
+    return { kernelName: name, backendName: WASM, kernelFunc: wrapper(stock.kernelFunc) as tf.KernelFunc, ...(stock.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
+  };
   const kernels: tf.KernelConfig[] = [
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
+    wrap('Conv2DBackpropInput', conv2dBackpropInput),
+    wrap('BatchMatMul', batchMatMul),
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
