@@ -220,6 +220,131 @@ export type SaliencyOverlay = { readonly image: string } | { readonly problem: s
 export const SaliencyRequest = new RequestType<SaliencyParams, { readonly overlays: readonly SaliencyOverlay[] }, void>('ocular/saliency');
 
 // ---------------------------------------------------------------------------------------------
+// Training in the editor (issue 5): train, stop and resume runs, list them, and the device.
+// ---------------------------------------------------------------------------------------------
+
+/** The `ocular.backend` setting: the fastest backend that loads, or a chosen rung of the ladder. */
+export type BackendSetting = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
+
+export interface TrainParams {
+  /** The `.ocular` model file (saved: training reads the file on disk). */
+  readonly uri: string;
+  /** The model whose train section runs; the file's first train section when absent. */
+  readonly model?: string;
+  /** Continue this run of the file from its last complete epoch instead of starting a new one. */
+  readonly resumeRunId?: string;
+  readonly backend: BackendSetting;
+}
+
+export interface TrainResult {
+  readonly runId: string;
+  readonly runDir: string;
+  /** completed, early-stopped, stopped or failed. */
+  readonly status: string;
+  readonly epochsDone: number;
+  readonly epochs: number;
+  readonly bestValAcc?: number;
+  /** Why the run failed, when it did. */
+  readonly error?: string;
+}
+
+/**
+ * client → server: trains the file's model in a worker (work-done progress with epoch, batch,
+ * loss, images/s and time left; cancelling the progress stops the run, keeping what it wrote) and
+ * answers when the run ends. A file that cannot train answers an error naming the file and line.
+ */
+export const TrainRequest = new RequestType<TrainParams, TrainResult, void>('ocular/train');
+
+export interface StopTrainingParams {
+  /** Stop the run of this model file; every run in progress when absent. */
+  readonly uri?: string;
+}
+
+/** client → server: stops runs in progress at their next batch; answers how many were stopped. */
+export const StopTrainingRequest = new RequestType<StopTrainingParams, { readonly stopped: number }, void>('ocular/stopTraining');
+
+export interface ListRunsParams {
+  /** `.ocular` files whose runs to list (their folders' `.ocular/runs`). */
+  readonly uris: readonly string[];
+}
+
+export interface RunSummary {
+  readonly id: string;
+  readonly dir: string;
+  /** The model file's URI. */
+  readonly uri: string;
+  readonly model?: string;
+  /** completed, early-stopped, stopped, failed, running or interrupted (a running record whose process is gone). */
+  readonly status?: string;
+  readonly epochs?: number;
+  readonly epochsDone?: number;
+  readonly bestValAcc?: number;
+  readonly startedAt?: string;
+  /** Seconds from start to end, or to now while it runs. */
+  readonly seconds?: number;
+  readonly backend?: string;
+  readonly device?: string;
+  /** Why run.json could not be read; the run is listed with nothing else. */
+  readonly problem?: string;
+}
+
+/** client → server: the runs of model files, newest first. */
+export const ListRunsRequest = new RequestType<ListRunsParams, readonly RunSummary[], void>('ocular/listRuns');
+
+/** server → client: a run of this model file started, ended or was written to; list the runs again. */
+export const RunsChangedNotification = new NotificationType<{ readonly uri: string }>('ocular/runsChanged');
+
+/** One event of a run in progress, for the status bar and the live dashboard (which reads the run's metrics.jsonl). */
+export interface TrainingEventParams {
+  readonly uri: string;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly kind: 'started' | 'batch' | 'epoch' | 'finished' | 'failed';
+  /** Zero-based epoch, and for `batch` the batch within it. */
+  readonly epoch?: number;
+  readonly batch?: number;
+  readonly batches?: number;
+  readonly loss?: number;
+  readonly imagesPerSecond?: number;
+  /** The run's status after the event. */
+  readonly status: string;
+}
+
+/** server → client: something happened in a run in progress. */
+export const TrainingEventNotification = new NotificationType<TrainingEventParams>('ocular/trainingEvent');
+
+export interface DeviceParams {
+  readonly backend: BackendSetting;
+}
+
+export interface DeviceAnswer {
+  /** The backend training would use, such as `tfjs-node-gpu`, `wasm`. */
+  readonly backend: string;
+  /** For people: the GPU and CUDA version, or the CPU flavour. */
+  readonly description: string;
+  /** Faster backends passed over, with the reason. */
+  readonly skipped: readonly { readonly backend: string; readonly reason: string }[];
+}
+
+/** client → server: the backend and device training would use with this setting (found in a worker thread). */
+export const DeviceRequest = new RequestType<DeviceParams, DeviceAnswer, void>('ocular/device');
+
+export interface GpuSetupAnswer {
+  readonly device: DeviceAnswer;
+  /** Whether the GPU backend has everything it needs. */
+  readonly ready: boolean;
+  readonly summary: string;
+  /** Each thing in the way of the GPU, with its fix. */
+  readonly problems: readonly { readonly problem: string; readonly fix: string }[];
+}
+
+/** client → server: why the GPU backend is or is not used here (packages, libraries, driver), found in a worker thread. */
+export const GpuSetupRequest = new RequestType<DeviceParams, GpuSetupAnswer, void>('ocular/gpuSetup');
+
+/** The client command the "Train" code lens on a train section runs, with the document URI and the model name. */
+export const TRAIN_MODEL_COMMAND = 'ocular.trainModel';
+
+// ---------------------------------------------------------------------------------------------
 // Webviews: the messages between each page (webviews/<page>/) and its panel in the extension host.
 //
 // Pages import this module with `import type` only, so no runtime code (and nothing of Node's)
