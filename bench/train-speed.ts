@@ -7,6 +7,7 @@
  *
  *   npm run bench:train-speed
  *   node out/bench/train-speed.js --models SimpleCNN32 --backends wasm --steps 5 --limit 300
+ *   node out/bench/train-speed.js --profile --backends wasm      (kernel times of one training step)
  *
  * Each (backend, model) pair runs in its own process, so that the peak RSS is that model's and the
  * backend is the only one loaded; PyTorch's run of the same model (bench/train_speed.py, 2 threads)
@@ -15,6 +16,7 @@
  * minutes for a single ResNet18 step).
  */
 import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,6 +55,7 @@ interface Options {
   readonly steps: number;
   readonly limit: number;
   readonly torch: boolean;
+  readonly profile: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -73,6 +76,7 @@ function parseOptions(argv: readonly string[]): Options {
     steps: Number(value('--steps') ?? 3),
     limit: Number(value('--limit') ?? 240),
     torch: !argv.includes('--no-torch'),
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -86,7 +90,7 @@ function loadModel(name: string) {
 }
 
 /** One (backend, model) measurement, in this process: warm-up, then `steps` timed steps each. */
-async function measure(backend: string, name: string, steps: number): Promise<Figures> {
+async function measure(backend: string, name: string, steps: number, profile: boolean): Promise<Figures> {
   const engine = await TfjsEngine.create({ preference: BACKENDS[backend]! });
   if (engine.device.backend !== backend) throw new Error(`${backend} did not start: ${engine.device.skipped.map((s) => s.reason).join(' ')}`);
   const model = await engine.build(loadModel(name), {
@@ -102,6 +106,23 @@ async function measure(backend: string, name: string, steps: number): Promise<Fi
     for (let i = 0; i < steps; i++) await step();
     return (BATCH * steps) / ((performance.now() - start) / 1000);
   };
+  if (profile) {
+    await model.trainStep({ images, labels }, 0.001);
+    const info = await tf.profile(async () => {
+      await model.trainStep({ images, labels }, 0.001);
+      return [];
+    });
+    const byKernel = new Map<string, { ms: number; calls: number }>();
+    for (const kernel of info.kernels) {
+      const entry = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+      entry.ms += Number(kernel.kernelTimeMs);
+      entry.calls++;
+      byKernel.set(kernel.name, entry);
+    }
+    const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0);
+    console.log(`${name} on ${backend}: kernel time of one training step ${total.toFixed(0)} ms`);
+    for (const [kernel, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(`  ${kernel.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(4)} calls`);
+  }
   const train = await rate(() => model.trainStep({ images, labels }, 0.001));
   const infer = await rate(() => model.predict(images));
   model.dispose();
@@ -111,6 +132,9 @@ async function measure(backend: string, name: string, steps: number): Promise<Fi
 /** Runs a command that prints one JSON object as its last line, within the time limit. */
 function runJson(command: string, args: string[], limit: number): Outcome {
   const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: limit * 1000, maxBuffer: 1 << 24 });
+  // Lines before the figures are reports for people (the --profile tables).
+  const report = result.stdout?.trim().split('\n').slice(0, -1) ?? [];
+  if (report.length > 0) console.log(report.join('\n'));
   if (result.error && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { failed: `stopped after ${limit} s` };
   if (result.error) return { failed: result.error.message };
   if (result.signal) return { failed: result.signal === 'SIGTERM' ? `stopped after ${limit} s` : `killed by ${result.signal}` };
@@ -129,7 +153,7 @@ const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
-    console.log(JSON.stringify(await measure(argv[1]!, argv[2]!, Number(argv[3]))));
+    console.log(JSON.stringify(await measure(argv[1]!, argv[2]!, Number(argv[3]), argv[4] === 'profile')));
     return;
   }
   const options = parseOptions(argv);
@@ -142,7 +166,7 @@ async function main(): Promise<void> {
   for (const name of options.models) {
     const reference = torch ? runJson(PYTHON, [path.join(root, 'bench', 'train_speed.py'), name, String(options.steps)], options.limit) : undefined;
     for (const backend of options.backends) {
-      const ours = runJson(process.execPath, [__filename, '--child', backend, name, String(options.steps)], options.limit);
+      const ours = runJson(process.execPath, [__filename, '--child', backend, name, String(options.steps), options.profile ? 'profile' : 'figures'], options.limit);
       const ratio = (key: 'train_images_per_s' | 'infer_images_per_s' | 'peak_rss_mb'): string =>
         reference && !('failed' in reference) && !('failed' in ours) ? `${(ours[key] / reference[key]).toFixed(2)}×` : '–';
       rows.push(

@@ -137,3 +137,24 @@ describe('wasm matrix products with transposed operands agree with the CPU backe
     });
   }
 });
+
+describe('wasm tiling agrees with the CPU backend', () => {
+  const tilings: { shape: number[]; reps: number[] }[] = [
+    { shape: [1, 1, 1, 5], reps: [3, 4, 2, 1] },
+    { shape: [1, 1, 1, 7], reps: [1, 1, 3, 1] },
+    { shape: [1, 2, 3], reps: [5, 1, 1] },
+    { shape: [1, 4], reps: [1, 1] },
+    { shape: [2, 3], reps: [2, 2] },
+    { shape: [1, 3, 1, 2], reps: [2, 1, 3, 1] },
+    { shape: [3, 1, 2], reps: [1, 4, 1] },
+  ];
+  for (const t of tilings) {
+    it(`${t.shape.join('×')} repeated ${t.reps.join('×')}`, async () => {
+      const tiled = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await selectBackend({ preference: backend });
+        return tf.tidy(() => tf.tile(tf.tensor(values(t.shape.reduce((x, y) => x * y), 6), t.shape), t.reps).dataSync() as Float32Array);
+      };
+      close(await tiled('wasm'), await tiled('cpu'), 'tiled');
+    });
+  }
+});

@@ -8,7 +8,8 @@
  * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
  *   are correct but built for inference (direct loops, strided reads): the input gradient runs as
  *   an XNNPACK convolution, the products on explicitly transposed operands. The stock kernels stay
- *   as the fallback for what the fast path does not cover.
+ *   as the fallback for what the fast path does not cover. `Tile` of a whole block (batchnorm's
+ *   gradient) is a few memory copies.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
@@ -150,6 +151,29 @@ function batchMatMul(stock: tf.KernelFunc) {
 }
 
 /**
+ * Tiling that only repeats a whole block (every repeated axis has size 1 before the last repeated
+ * one, as batchnorm's gradient tiles a per-channel vector over N×H×W) is the input copied end to
+ * end; the stock kernel computes an index per element, slowly. Other tilings go to it.
+ */
+function tile(stock: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+    const wasm = backend as BackendWasm;
+    const x = inputs['x']!;
+    const { reps } = attrs as unknown as { reps: number[] };
+    const lastRepeated = reps.reduce((last, r, i) => (r > 1 ? i : last), -1);
+    const whole = x.dtype === 'float32' && x.shape.slice(0, lastRepeated + 1).every((size) => size === 1);
+    if (!whole) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const out = wasm.makeOutput(x.shape.map((size, i) => size * reps[i]!), 'float32');
+    const target = wasm.typedArrayFromHeap(out) as Float32Array;
+    const source = wasm.typedArrayFromHeap(x) as Float32Array;
+    target.set(source);
+    // Doubling copies: log2(repeats) memmoves rather than one per repeat.
+    for (let filled = source.length; filled < target.length; filled *= 2) target.copyWithin(filled, 0, Math.min(filled, target.length - filled));
+    return out;
+  };
+}
+
+/**
  * The gradient of max pooling: each window passes its output gradient to its first maximum in
  * row-major order, as PyTorch does; padded positions never win. Channels are the inner loop so
  * the heap is read in order.
@@ -247,6 +271,7 @@ export function registerWasmTrainingKernels(): void {
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
     wrap('Conv2DBackpropInput', conv2dBackpropInput),
     wrap('BatchMatMul', batchMatMul),
+    wrap('Tile', tile),
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
