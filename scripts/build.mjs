@@ -28,6 +28,8 @@ const entries = [
   { entryPoints: ['server/src/host/views-worker.ts'], outfile: 'dist/views-worker.js', external: native },
   // The backend and GPU-setup checks behind the status bar and Check GPU Setup (server/src/host/device.ts).
   { entryPoints: ['server/src/host/device-worker.ts'], outfile: 'dist/device-worker.js', external: native },
+  // Evaluation and saliency run in this one (server/src/host/evaluation.ts starts it).
+  { entryPoints: ['server/src/host/eval-worker.ts'], outfile: 'dist/eval-worker.js', external: native },
 ];
 
 // Webview pages: every folder under webviews/ with a main.ts (except shared/) is one page, bundled

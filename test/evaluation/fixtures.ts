@@ -4,8 +4,10 @@
  * one half. The test split holds two dark and two light images in their own folders, plus a
  * light image filed under `dark`: the confusion matrix is [[2, 1], [0, 2]].
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WeightMap } from '../../server/src/engine/engine';
+import { checkpointFile, runsFolderFor, writeCheckpoint, writeRun } from '../../server/src/training/runs';
 import { greyPng } from '../support/png';
 import { tempDir, write } from '../data/fixtures';
 
@@ -61,4 +63,33 @@ export function brightWeights(): WeightMap {
     ['dense1.weight', { shape: [2, 16], values: Float32Array.from({ length: 32 }, (_, i) => (i < 16 ? -1 : 1)) }],
     ['dense1.bias', { shape: [2], values: Float32Array.from([8, -8]) }],
   ]);
+}
+
+/** A completed run of `Bright` beside the model file, with `brightWeights` as its best checkpoint; returns the run folder. */
+export function writeRunFixture(modelFile: string, id = 'Bright-20261128-070000'): string {
+  const dir = path.join(runsFolderFor(modelFile), id);
+  fs.mkdirSync(dir, { recursive: true });
+  writeRun(dir, {
+    version: 1,
+    id,
+    modelFile,
+    modelName: 'Bright',
+    modelHash: '0'.repeat(64),
+    dataset: 'shades',
+    classes: ['dark', 'light'],
+    inputShape: [1, 4, 4],
+    config: {},
+    backend: 'wasm',
+    device: 'WebAssembly',
+    seed: 1,
+    pid: process.pid,
+    status: 'completed',
+    startedAt: `2026-11-28T${id.slice(-6, -4)}:${id.slice(-4, -2)}:${id.slice(-2)}.000Z`,
+    endedAt: '2026-11-28T09:00:00.000Z',
+    epochs: 1,
+    epochsDone: 1,
+  });
+  fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
+  writeCheckpoint(checkpointFile(dir, 'best'), { epoch: 0, weights: brightWeights(), training: { tensors: new Map(), counters: {} }, rng: { seed: 1, nextEpoch: 1 }, history: [] });
+  return dir;
 }

@@ -1,11 +1,12 @@
 /**
- * `evaluation.json` on disk: written atomically (a temporary file, flushed, then renamed over
- * the old one, so a reader never sees half a file and a crash keeps the previous evaluation) and
+ * `evaluation.json` on disk: written atomically (the runs folder's `writeAtomic`, so a reader
+ * never sees half a file and a crash keeps the previous evaluation) and
  * read back with a check of its version and shape, so a damaged or foreign file gives a message
  * naming it rather than a broken page.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeAtomic } from '../training/runs';
 import type { Evaluation } from './evaluation';
 
 export const EVALUATION_FILE = 'evaluation.json';
@@ -15,15 +16,7 @@ export function evaluationFile(runDir: string): string {
 }
 
 export function writeEvaluation(file: string, evaluation: Evaluation): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(evaluation)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, file);
+  writeAtomic(file, `${JSON.stringify(evaluation)}\n`);
 }
 
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
