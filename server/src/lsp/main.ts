@@ -35,6 +35,7 @@ import { checkDatasetPaths, listPathEntries } from '../host/paths';
 import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 import { toDatasetTree } from './datasets';
 import { augmentationLenses, registerDatasetViews } from './dataset-views';
+import { registerEvaluation } from './evaluate';
 import { toCompletionKind, toDiagnostic, toDocumentSymbol, toRange, toSpan } from './convert';
 
 interface DocumentState {
@@ -361,6 +362,7 @@ connection.onCodeLens(
 );
 
 registerDatasetViews(connection, { stateOf, scansOf: (uri) => scanResults.get(uri), log: (message) => connection.console.error(message) });
+registerEvaluation(connection, () => workspaceFolders);
 
 documents.listen(connection);
 connection.listen();
