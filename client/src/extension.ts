@@ -12,6 +12,7 @@ import { AugmentPreviews } from './augment-preview';
 import { DatasetsView } from './datasets';
 import { downloadDatasetCommand } from './download';
 import { Galleries } from './gallery';
+import { registerResults } from './results/commands';
 
 let client: LanguageClient | undefined;
 
@@ -43,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const datasets = new DatasetsView(client);
   context.subscriptions.push(datasets, vscode.window.createTreeView('ocularDatasets', { treeDataProvider: datasets }));
   context.subscriptions.push(new Galleries(client, context.extensionUri), new AugmentPreviews(client, context.extensionUri));
+  context.subscriptions.push(...registerResults(client, context.extensionUri));
 }
 
 export async function deactivate(): Promise<void> {
