@@ -26,7 +26,7 @@ import { decodeFiles, type DecodeOptions } from './pool';
 
 const MAGIC = 'OCULARC1';
 /** Raised whenever decoding changes what it produces for the same file, so old caches are not trusted. */
-export const DECODER_VERSION = 1;
+export const DECODER_VERSION = 2;
 
 /**
  * The most pixel bytes a cache read brings into memory by default: a quarter of the machine's

@@ -1,6 +1,7 @@
 /**
  * Decodes one image file into the model's C×H×W uint8 layout. Small 8-bit PNGs take the
- * TypeScript fast path (png.ts); everything else goes through sharp, with EXIF orientation
+ * TypeScript fast path (png.ts), small baseline greyscale JPEGs the jpeg-js one (jpeg.ts);
+ * everything else goes through sharp, with EXIF orientation
  * applied, the first frame of an animation, alpha dropped, CMYK, grey and 16-bit images converted
  * to the channels the model asks for, and decompression bombs refused from their header before a
  * single pixel is decoded. A file that cannot be decoded gives a finding naming it, never a throw.
@@ -8,6 +9,7 @@
 import sharp from 'sharp';
 import type { Finding } from './findings';
 import { bytesHash, dHash } from './fingerprint';
+import { decodeGreyJpeg } from './jpeg';
 import { decodePng, pngSize } from './png';
 import { interleavedToPlanar, toTensor } from './resize';
 import { shown } from './text';
@@ -109,7 +111,8 @@ function explainFailure(file: string, bytes: Uint8Array, error: unknown): Failed
 
 const FIT: Record<ResizeMode, 'fill' | 'cover' | 'contain'> = { stretch: 'fill', crop: 'cover', letterbox: 'contain' };
 
-async function decodeWithSharp(bytes: Uint8Array, file: string, target: DecodeTarget, limits: DecodeLimits): Promise<DecodeOutcome> {
+/** The general path, exported so that the tests hold the fast paths to it. */
+export async function decodeWithSharp(bytes: Uint8Array, file: string, target: DecodeTarget, limits: DecodeLimits): Promise<DecodeOutcome> {
   const [channels, height, width] = target.shape;
   try {
     const options = { limitInputPixels: limits.maxPixels, pages: 1, failOn: 'error' as const };
@@ -148,6 +151,12 @@ export async function decodeImage(bytes: Uint8Array, file: string, target: Decod
       const warning = largeWarning(file, raw.width, raw.height, limits);
       return { ok: true, width: raw.width, height: raw.height, format: 'png', pixels, bytesHash: bytesHash(bytes), dHash: dHash(pixels, target.shape), ...(warning ? { finding: warning } : {}) };
     }
+  }
+  // At most 64×64, so never a bomb nor a large image.
+  const grey = decodeGreyJpeg(bytes);
+  if (grey) {
+    const pixels = toTensor(grey, target.shape, target.resize);
+    return { ok: true, width: grey.width, height: grey.height, format: 'jpeg', pixels, bytesHash: bytesHash(bytes), dHash: dHash(pixels, target.shape) };
   }
   return decodeWithSharp(bytes, file, target, limits);
 }
