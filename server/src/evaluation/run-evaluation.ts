@@ -24,6 +24,8 @@ export interface RunEvaluationRequest {
   readonly backend?: BackendPreference;
   /** The editor's workspace folders (or the command line's current folder): decoded images are cached as the dataset scan caches them. */
   readonly workspaceFolders?: readonly string[];
+  /** The cache folder itself, in place of the one the workspace folders give (training passes its own). */
+  readonly cacheDir?: string;
 }
 
 export interface RunEvaluationResult {
@@ -56,7 +58,7 @@ export async function evaluateRun(request: RunEvaluationRequest, onProgress?: (p
       classes: run.classes,
       batchSize: request.batchSize ?? DEFAULT_EVALUATION_BATCH,
       ...(request.backend ? { backend: request.backend } : {}),
-      cacheDir: cacheDirFor(run.modelFile, request.workspaceFolders ?? []),
+      cacheDir: request.cacheDir ?? cacheDirFor(run.modelFile, request.workspaceFolders ?? []),
       runId: run.id,
       checkpoint: { name, epoch },
     },
@@ -76,13 +78,13 @@ export async function runSaliency(runDir: string, files: readonly string[], clas
 
 /**
  * The evaluation at the end of training, called once by the training loop (in its worker
- * thread): the finished run on its test split, else val. It never throws: a run whose dataset
- * has neither split, or whose evaluation fails, keeps everything training wrote, and the reason
- * comes back for the training log.
+ * thread, with the cache folder it decoded into): the finished run on its test split, else val.
+ * It never throws: a run whose dataset has neither split, or whose evaluation fails, keeps
+ * everything training wrote and simply has no evaluation.json; the reason is returned.
  */
-export async function evaluateAfterTraining(runDir: string, workspaceFolders: readonly string[] = []): Promise<{ readonly file: string; readonly accuracy: number } | { readonly skipped: string }> {
+export async function evaluateAfterTraining(runDir: string, cacheDir?: string): Promise<{ readonly file: string; readonly accuracy: number } | { readonly skipped: string }> {
   try {
-    const { file, evaluation } = await evaluateRun({ runDir, workspaceFolders });
+    const { file, evaluation } = await evaluateRun({ runDir, ...(cacheDir ? { cacheDir } : {}) });
     return { file, accuracy: evaluation.accuracy };
   } catch (error) {
     return { skipped: error instanceof Error ? error.message : String(error) };
