@@ -158,3 +158,29 @@ describe('wasm tiling agrees with the CPU backend', () => {
     });
   }
 });
+
+describe('wasm sums agree with the CPU backend', () => {
+  const sums: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
+    { shape: [4, 5, 3, 6], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 3, 6], axis: [2, 0, 1], keepDims: true },
+    { shape: [128, 7], axis: [0], keepDims: false },
+    { shape: [1, 1, 1, 9], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6], axis: [1, 2], keepDims: false },
+    { shape: [4, 5, 6], axis: [0], keepDims: true },
+    { shape: [7], axis: [0], keepDims: false },
+  ];
+  for (const t of sums) {
+    it(`${t.shape.join('×')} over axes ${t.axis.join(', ')}${t.keepDims ? ', dimensions kept' : ''}`, async () => {
+      const summed = async (backend: 'cpu' | 'wasm'): Promise<{ values: Float32Array; shape: number[] }> => {
+        await selectBackend({ preference: backend });
+        return tf.tidy(() => {
+          const total = tf.sum(tf.tensor(values(t.shape.reduce((x, y) => x * y), 7), t.shape), t.axis, t.keepDims);
+          return { values: total.dataSync() as Float32Array, shape: total.shape };
+        });
+      };
+      const [wasm, cpu] = [await summed('wasm'), await summed('cpu')];
+      assert.deepEqual(wasm.shape, cpu.shape);
+      close(wasm.values, cpu.values, 'sum');
+    });
+  }
+});

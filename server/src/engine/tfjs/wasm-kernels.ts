@@ -9,7 +9,7 @@
  *   are correct but built for inference (direct loops, strided reads): the input gradient runs as
  *   an XNNPACK convolution, the products on explicitly transposed operands. The stock kernels stay
  *   as the fallback for what the fast path does not cover. `Tile` of a whole block (batchnorm's
- *   gradient) is a few memory copies.
+ *   gradient) is a few memory copies, and `Sum` over all axes but the channels one pass.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
@@ -174,6 +174,31 @@ function tile(stock: tf.KernelFunc) {
 }
 
 /**
+ * A sum over every axis but the last (a bias's or batchnorm's gradient over N×H×W) as one pass
+ * adding rows; the stock kernel first transposes the whole tensor so the channels come first.
+ * Sums are kept in doubles, as the CPU backend keeps them.
+ */
+function sum(stock: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+    const wasm = backend as BackendWasm;
+    const x = inputs['x']!;
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const channels = x.shape[rank - 1]!;
+    const out = wasm.makeOutput(keepDims ? [...Array(rank - 1).fill(1), channels] : [channels], 'float32');
+    const target = wasm.typedArrayFromHeap(out) as Float32Array;
+    const source = wasm.typedArrayFromHeap(x) as Float32Array;
+    const totals = new Float64Array(channels);
+    for (let row = 0; row < source.length; row += channels) for (let c = 0; c < channels; c++) totals[c] = totals[c]! + source[row + c]!;
+    target.set(totals);
+    return out;
+  };
+}
+
+/**
  * The gradient of max pooling: each window passes its output gradient to its first maximum in
  * row-major order, as PyTorch does; padded positions never win. Channels are the inner loop so
  * the heap is read in order.
@@ -272,6 +297,7 @@ export function registerWasmTrainingKernels(): void {
     wrap('Conv2DBackpropInput', conv2dBackpropInput),
     wrap('BatchMatMul', batchMatMul),
     wrap('Tile', tile),
+    wrap('Sum', sum),
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
