@@ -151,7 +151,7 @@ export interface AugmentPreviewParams {
 }
 
 export interface AugmentPreview {
-  /** What the image is: its file name, or `file#record` for CIFAR and IDX. */
+  /** What the image is: its file (relative to the model file's folder when inside it), or `file#record` for CIFAR and IDX. */
   readonly image: string;
   /** The image's position and the number of training images, to step through them. */
   readonly index: number;
