@@ -150,7 +150,7 @@ describe('dataset views', () => {
     assert.notDeepEqual(a?.draws, c?.draws);
     // Stepping through the images wraps around; one that does not decode is named.
     const third = await ask(11, 2);
-    assert.deepEqual([third?.index, third?.count, third?.more], [2, 6, true], 'image 2 is the first of the second class: two folders listed');
+    assert.deepEqual([third?.image, third?.index, third?.count, third?.more], ['data/train/circle/0.png', 2, 6, true], 'image 2 is the first of the second class: two folders listed');
     const wrapped = await ask(11, 7);
     assert.deepEqual([wrapped?.index, wrapped?.count, wrapped?.more], [0, 7, false], 'past the last image every folder is listed, and it wraps');
     await assert.rejects(ask(11, -1), /^Error: 'data\/train\/square\/empty\.png' is empty/);

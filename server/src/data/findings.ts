@@ -73,7 +73,12 @@ export function summarize(findings: readonly Finding[]): Record<FindingSeverity,
  * opens them and the gallery matches them to its images.
  */
 export function withReadablePaths(findings: readonly Finding[], modelFolder: string, sourcePaths: readonly string[]): Finding[] {
-  const inside = (file: string): boolean => file.startsWith(modelFolder.endsWith(path.sep) ? modelFolder : modelFolder + path.sep);
-  const bases = [modelFolder, ...sourcePaths.filter((source) => !inside(source)).map((source) => path.dirname(source))];
+  const bases = readableBases(modelFolder, sourcePaths);
   return findings.map((finding) => ({ ...finding, message: withRelativePaths(finding.message, bases) }));
+}
+
+/** The folders paths are shown relative to (withRelativePaths): the model file's, and the one holding each source outside it. */
+export function readableBases(modelFolder: string, sourcePaths: readonly string[]): string[] {
+  const inside = (file: string): boolean => file.startsWith(modelFolder.endsWith(path.sep) ? modelFolder : modelFolder + path.sep);
+  return [modelFolder, ...sourcePaths.filter((source) => !inside(source)).map((source) => path.dirname(source))];
 }

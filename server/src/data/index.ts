@@ -8,7 +8,8 @@
 export type { AugmentationSpec, DataSource, DatasetSpec, ImageShape, NormalizeSpec, ResizeMode, Split, SplitRatios } from './types';
 export { SPLITS } from './types';
 export type { Finding, FindingCode, FindingSeverity } from './findings';
-export { summarize, withReadablePaths } from './findings';
+export { readableBases, summarize, withReadablePaths } from './findings';
+export { withRelativePaths } from './text';
 
 export { listImageFolder, isImageName, IMAGE_EXTENSIONS, type FolderListing, type ImageFile, type ListOptions } from './listing';
 export { resolveSource, type ResolvedSource, type SourceKind } from './sources';

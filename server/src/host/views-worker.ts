@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs/promises';
 import sharp from 'sharp';
-import { createAugmenter, decodeImage, fitTensors, Random, scanDataset, withReadablePaths, type ImageShape, type SourceData, type SplitView } from '../data';
+import { createAugmenter, decodeImage, fitTensors, Random, readableBases, scanDataset, withReadablePaths, withRelativePaths, type ImageShape, type SourceData, type SplitView } from '../data';
 import type { AugmentedImages, ClassFiles, PreviewProblem, ViewJob } from './views';
 import { serveJob } from './worker-job';
 
@@ -86,7 +86,9 @@ async function augmentPreview(job: Extract<ViewJob, { job: 'augment-preview' }>)
     for (let k = 0; k < size; k++) out[k] = Math.round(Math.min(1, Math.max(0, batch[i * size + k]!)) * 255);
     draws.push(await png(out, shape));
   }
-  return { image: id, index, count, more: listed.more, shape: [shape[0], shape[1], shape[2]], original: await png(pixels, shape), draws };
+  // The page shows which image this is; relative to the model file, as the findings name images.
+  const image = withRelativePaths(id, readableBases(job.baseDir, [view.path]));
+  return { image, index, count, more: listed.more, shape: [shape[0], shape[1], shape[2]], original: await png(pixels, shape), draws };
 }
 
 serveJob<ViewJob, ClassFiles | AugmentedImages | PreviewProblem>((job) => (job.job === 'class-images' ? classImages(job) : augmentPreview(job)));

@@ -19,6 +19,7 @@ export interface ClassFiles {
 }
 
 export interface AugmentedImages {
+  /** The image's file (or `file#record`), relative to the model file's folder when inside it. */
   readonly image: string;
   readonly index: number;
   /** The training images listed: all of them, or, when `more` is set, those up to the image's class. */

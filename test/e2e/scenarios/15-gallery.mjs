@@ -59,6 +59,7 @@ scenario('augmentation preview: the code lens opens draws of the augment setting
   // fixture/train: 0 (three digits and the damaged bad.png) and 1 (two digits), in listing order.
   // Image 1 is in class 0, so only that folder is listed.
   assert.match((await preview.locator('#status').textContent()) ?? '', /^image 1 of 4 listed so far · seed 1$/);
+  assert.equal(await preview.locator('.file').first().textContent(), 'fixture/train/0/0.png', 'the image is named relative to the workspace');
 
   // Edit the setting in the editor, without saving: the preview follows.
   const line = session.editorLine('hflip p=1');
