@@ -6,6 +6,7 @@
  *   ocular summary FILE [MODEL]     a layer-by-layer table of a model
  *   ocular format FILE... [--check] rewrite files formatted, or only report those that are not
  *   ocular eval FILE|RUN_DIR        evaluate a run: metrics tables, evaluation.json (cli/eval.ts)
+ *   ocular train FILE               train a model file into its runs folder (cli/train.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,13 +18,14 @@ import { LineIndex } from '../language/text';
 import { checkDatasetPaths } from '../host/paths';
 import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 import { EVAL_USAGE, evalCommand } from './eval';
+import { TRAIN_USAGE, trainCommand } from './train';
 
 const USAGE = `Usage:
   ocular check FILE... [--no-data] print diagnostics as file:line:col: severity: message, including
                                    what scanning each dataset's images finds (--no-data: skip that)
   ocular summary FILE [MODEL]      print a model's layers, shapes and parameter counts
   ocular format FILE... [--check]  format files in place (--check: list unformatted files)
-${EVAL_USAGE}`;
+${EVAL_USAGE}${TRAIN_USAGE}`;
 
 function read(file: string): string | undefined {
   try {
@@ -141,13 +143,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return formatFiles(files, rest.includes('--check'));
     case 'eval':
       return evalCommand(rest);
+    case 'train':
+      return trainCommand(rest);
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE);
       return 0;
   }
-  process.stderr.write(command && !['check', 'summary', 'format', 'eval'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
+  process.stderr.write(command && !['check', 'summary', 'format', 'eval', 'train'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
   return 2;
 }
 
