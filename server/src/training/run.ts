@@ -26,6 +26,7 @@ import { trainingSetup } from '../engine/training';
 import { TfjsEngine } from '../engine/tfjs/tfjs-engine';
 import { batchCount, epochOrder, loadDataset, makeBatch, type BatchOptions, type ImageShape, type LoadProgress, type TensorSplit } from '../data/index';
 import { cacheDirFor, specOf } from '../host/datasets';
+import { evaluateAfterTraining } from '../evaluation/run-evaluation';
 import {
   appendMetrics,
   checkpointFile,
@@ -294,6 +295,8 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
       return record;
     }
     save({ ...done, status: outcome.kind === 'early-stopped' ? 'early-stopped' : outcome.kind === 'stopped' ? 'stopped' : 'completed' });
+    // A run that ran to its end is evaluated (test split, else val) into evaluation.json; it never throws, and a stopped run is left alone.
+    if (outcome.kind !== 'stopped') await evaluateAfterTraining(dir, request.cacheDir ?? cacheDirFor(file, []));
     const final = 'final' in outcome ? outcome.final : undefined;
     onEvent({ type: 'finished', run: record, ...(final ? { final } : {}) });
     return record;
