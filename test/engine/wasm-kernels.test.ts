@@ -40,6 +40,10 @@ const cases: Case[] = [
   { name: 'max pool 3, stride 2, padding 1', x: [2, 9, 8, 3], op: (x) => tf.maxPool(x, 3, 2, explicit(1, 1, 1, 1)) },
   { name: 'conv 3×3, batch 1, padding 1, odd sizes', x: [1, 7, 5, 3], filter: [3, 3, 3, 5], op: (x, f) => tf.conv2d(x, f, 1, explicit(1, 1, 1, 1)) },
   { name: 'conv 3×3, padding wider than the filter reaches (stock input gradient)', x: [2, 5, 5, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.conv2d(x, f, 1, explicit(3, 3, 3, 3)) },
+  // Stride 1 with at least 256 input positions: the input gradient as an XNNPACK convolution.
+  { name: 'conv 3×3, stride 1, same, 2×16×16 (fast input gradient)', x: [2, 16, 16, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.conv2d(x, f, 1, 'same') },
+  { name: 'conv 5×3, stride 1, valid, 3×11×9 (fast input gradient)', x: [3, 11, 9, 2], filter: [5, 3, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, 'valid') },
+  { name: 'conv 4×4, stride 1, uneven padding, 1×17×16 (fast input gradient)', x: [1, 17, 16, 2], filter: [4, 4, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 1, 0, 3)) },
   ...randomConvolutions(12, 2026),
 ];
 
