@@ -13,6 +13,7 @@ import { DatasetsView } from './datasets';
 import { downloadDatasetCommand } from './download';
 import { Galleries } from './gallery';
 import { registerResults } from './results/commands';
+import { Training } from './training';
 
 let client: LanguageClient | undefined;
 
@@ -45,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(datasets, vscode.window.createTreeView('ocularDatasets', { treeDataProvider: datasets }));
   context.subscriptions.push(new Galleries(client, context.extensionUri), new AugmentPreviews(client, context.extensionUri));
   context.subscriptions.push(...registerResults(client, context.extensionUri));
+  context.subscriptions.push(new Training(client));
 }
 
 export async function deactivate(): Promise<void> {

@@ -36,6 +36,7 @@ import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScan
 import { toDatasetTree } from './datasets';
 import { augmentationLenses, registerDatasetViews } from './dataset-views';
 import { registerEvaluation } from './evaluate';
+import { registerTraining } from './training';
 import { toCompletionKind, toDiagnostic, toDocumentSymbol, toRange, toSpan } from './convert';
 
 interface DocumentState {
@@ -97,11 +98,16 @@ function guard<P, R>(name: string, fallback: R, handler: (params: P) => R): (par
   };
 }
 
-/** Publishes the language diagnostics of a document merged with those of its latest dataset scans. */
+/** A document's language diagnostics merged with those of its latest dataset scans and its latest training runs. */
+function allDiagnostics(uri: string, state: DocumentState): Diagnostic[] {
+  return [...state.diagnostics, ...datasetDiagnostics(state.analysis, scanResults.get(uri) ?? []), ...training.diagnostics(uri, state.analysis)].sort((a, b) => a.span.start - b.span.start);
+}
+
+/** Publishes every diagnostic of a document (allDiagnostics). */
 function publish(uri: string): void {
   const state = stateOf(uri);
   if (!state) return;
-  const merged = [...state.diagnostics, ...datasetDiagnostics(state.analysis, scanResults.get(uri) ?? [])].sort((a, b) => a.span.start - b.span.start);
+  const merged = allDiagnostics(uri, state);
   void connection.sendDiagnostics({ uri, version: state.version, diagnostics: merged.map((d) => toDiagnostic(state.index, uri, d)) });
 }
 
@@ -310,7 +316,7 @@ connection.onCodeAction(
     if (!state) return null;
     const span = toSpan(state.index, params.range);
     const actions: CodeAction[] = [];
-    for (const diagnostic of state.diagnostics) {
+    for (const diagnostic of allDiagnostics(params.textDocument.uri, state)) {
       if (!diagnostic.fixes || diagnostic.span.end < span.start || diagnostic.span.start > span.end) continue;
       for (const fix of diagnostic.fixes) {
         actions.push({
@@ -357,12 +363,13 @@ connection.onRequest(
 connection.onCodeLens(
   guard('codeLens', null, (params) => {
     const state = stateOf(params.textDocument.uri);
-    return state ? augmentationLenses(params.textDocument.uri, state.analysis, state.index) : null;
+    return state ? [...augmentationLenses(params.textDocument.uri, state.analysis, state.index), ...training.lenses(params.textDocument.uri, state.analysis, state.index)] : null;
   }),
 );
 
 registerDatasetViews(connection, { stateOf, scansOf: (uri) => scanResults.get(uri), log: (message) => connection.console.error(message) });
 registerEvaluation(connection, () => workspaceFolders);
+const training = registerTraining(connection, { stateOf, publish, filePath, log: (message) => connection.console.error(message) });
 
 documents.listen(connection);
 connection.listen();
