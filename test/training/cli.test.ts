@@ -1,0 +1,82 @@
+/**
+ * `ocular train` (the bundled dist/ocular.js and dist/train-worker.js) in real child processes:
+ * plain epoch lines when not on a terminal, exit codes, refusals naming file:line, and a process
+ * killed with SIGKILL after its first epoch resumed (--resume) to the same metrics as an
+ * uninterrupted run with the same seed.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readMetrics, readRun, runsFolderFor, runState, type EpochLine } from '../../server/src/training/runs';
+import { writeFixture } from './fixtures';
+
+const cli = path.resolve(__dirname, '../../../dist/ocular.js');
+
+function ocular(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+const TRAIN = ['epochs 3', 'batch 8', 'optimizer adam lr=0.01', 'schedule step every=1 gamma=0.5', 'seed 21'];
+const LAYERS = ['conv 4 kernel=3 padding=1', 'batchnorm', 'relu', 'flatten', 'dropout 0.25'];
+const runIdOf = (stdout: string): string => /^run (\S+)/m.exec(stdout)![1]!;
+const figures = (lines: readonly EpochLine[]): number[][] => lines.map((l) => [l.epoch, l.train_loss, l.train_acc, l.val_loss, l.val_acc, l.lr]);
+
+describe('ocular train', () => {
+  it('trains with one plain line per epoch and exits 0', () => {
+    const file = writeFixture();
+    const result = ocular('train', file, '--backend', 'wasm', '--epochs', '2');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^run Tiny-\d{8}-\d{6} \(new\) on wasm/m);
+    assert.deepEqual(result.stdout.match(/^epoch \d+\/2 /gm), ['epoch 1/2 ', 'epoch 2/2 ']);
+    assert.match(result.stdout, /^completed 2 epochs; best val acc/m);
+    assert.equal(readRun(path.join(runsFolderFor(file), runIdOf(result.stdout))).status, 'completed');
+  });
+
+  const wrong: [string, string[], number, RegExp][] = [
+    ['an unknown backend', ['--backend', 'tpu'], 2, /--backend takes auto, gpu, native, wasm, cpu/],
+    ['a file with errors', ['--epochs', '1'], 1, /tiny\.ocular:4:\d+: error: .*reluu/],
+    ['an unknown run to resume', ['--resume', 'Nope-1'], 1, /error: .*Cannot resume Nope-1/],
+  ];
+  for (const [name, args, status, expected] of wrong) {
+    it(`refuses ${name} with exit code ${status}`, () => {
+      const file = writeFixture();
+      if (name === 'a file with errors') fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('relu', 'reluu'));
+      const result = ocular('train', file, ...args);
+      assert.equal(result.status, status, result.stdout + result.stderr);
+      assert.match(result.stderr, expected);
+    });
+  }
+
+  it('resumes a run killed with SIGKILL after its first epoch to the metrics of an uninterrupted run', async () => {
+    const whole = writeFixture({ train: TRAIN, layers: LAYERS });
+    const uninterrupted = ocular('train', whole, '--backend', 'wasm');
+    assert.equal(uninterrupted.status, 0, uninterrupted.stderr);
+    const expected = readMetrics(path.join(runsFolderFor(whole), runIdOf(uninterrupted.stdout))).epochs;
+
+    const file = writeFixture({ train: TRAIN, layers: LAYERS });
+    const child = spawn(process.execPath, [cli, 'train', file, '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const killed = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/^epoch 1\//m.test(stdout)) child.kill('SIGKILL');
+    });
+    await killed;
+    const id = runIdOf(stdout);
+    const dir = path.join(runsFolderFor(file), id);
+    const record = readRun(dir);
+    assert.equal(runState(record), 'interrupted');
+    assert.ok(record.epochsDone >= 1 && record.epochsDone < 3, `killed after ${record.epochsDone} epochs`);
+
+    const resumed = ocular('train', file, '--resume', id, '--backend', 'wasm');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`^run ${id} \\(resumed at epoch ${record.epochsDone + 1}\\)`, 'm'));
+    assert.equal(readRun(dir).status, 'completed');
+    const actual = figures(readMetrics(dir).epochs);
+    const wanted = figures(expected);
+    assert.equal(actual.length, wanted.length);
+    actual.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - wanted[i]![j]!) <= 1e-5, `epoch ${i}, figure ${j}: ${v} ≠ ${wanted[i]![j]}`)));
+  });
+});
