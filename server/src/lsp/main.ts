@@ -369,7 +369,7 @@ connection.onCodeLens(
 
 registerDatasetViews(connection, { stateOf, scansOf: (uri) => scanResults.get(uri), log: (message) => connection.console.error(message) });
 registerEvaluation(connection, () => workspaceFolders);
-const training = registerTraining(connection, { stateOf, publish, filePath, log: (message) => connection.console.error(message) });
+const training = registerTraining(connection, { publish, filePath, log: (message) => connection.console.error(message) });
 
 documents.listen(connection);
 connection.listen();

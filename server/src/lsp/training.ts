@@ -34,8 +34,6 @@ import { listRuns, readMetrics, runsFolderFor, type RunRecord } from '../trainin
 import { toRange } from './convert';
 
 export interface TrainingSources {
-  /** The current analysis of an open document and its line index. */
-  stateOf(uri: string): { readonly analysis: Analysis; readonly index: LineIndex } | undefined;
   /** Publishes a document's diagnostics again (the feedback changed). */
   publish(uri: string): void;
   /** The file path of a `file:` URI, undefined for any other. */
