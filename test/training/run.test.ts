@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { trainModel, TrainingError, type TrainEvent, type TrainRequest } from '../../server/src/training/run';
-import { checkpointFile, listRuns, readCheckpoint, readMetrics, readRun, runsFolderFor, type EpochLine } from '../../server/src/training/runs';
+import { checkpointFile, listRuns, readCheckpoint, readMetrics, readRun, runsFolderFor, writeRun, type EpochLine } from '../../server/src/training/runs';
 import { writeFixture } from './fixtures';
 
 async function train(request: TrainRequest, signalAt?: (event: TrainEvent, abort: () => void) => void): Promise<{ events: TrainEvent[]; run: Awaited<ReturnType<typeof trainModel>> }> {
@@ -105,6 +105,14 @@ describe('the training loop', () => {
     const optimizerLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('optimizer')) + 1;
     assert.equal(failed.error.line, optimizerLine);
     assert.match(failed.error.message, /lower the learning rate/);
+  });
+
+  it('refuses to resume a run that is still training', async () => {
+    const file = writeFixture({ train: ['epochs 1', 'batch 16', 'optimizer adam lr=0.01', 'seed 2'] });
+    const { run } = await train({ modelFile: file, backend: 'cpu' });
+    // As if this process were still training it.
+    writeRun(path.join(runsFolderFor(file), run.id), { ...run, status: 'running', pid: process.pid });
+    await assert.rejects(train({ modelFile: file, backend: 'cpu', resumeRunId: run.id }), new RegExp(`Run ${run.id} is still training \\(process ${process.pid}\\)`));
   });
 
   const refusals: [string, (file: string) => void, RegExp][] = [

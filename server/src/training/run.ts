@@ -34,6 +34,7 @@ import {
   readCheckpoint,
   readRun,
   runsFolderFor,
+  runState,
   writeCheckpoint,
   writeRun,
   type BatchLine,
@@ -190,6 +191,7 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     } catch (error) {
       throw new TrainingError({ kind: 'error', message: `Cannot resume ${request.resumeRunId}: ${message(error)}`, file });
     }
+    if (runState(previous) === 'running') throw new TrainingError({ kind: 'error', message: `Run ${previous.id} is still training (process ${previous.pid}); stop it before resuming it.`, file });
     if (previous.modelName !== model.name) throw new TrainingError({ kind: 'error', message: `Run ${previous.id} trained model ${previous.modelName}, not ${model.name}.`, file });
     if (fs.existsSync(checkpointFile(dir, 'last'))) checkpoint = readCheckpoint(checkpointFile(dir, 'last'));
   }
