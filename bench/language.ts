@@ -18,7 +18,7 @@ import { LspClient, positionAt, repoRoot } from '../test/protocol/lsp-client';
 const examplesDir = path.join(repoRoot, 'examples');
 const examples = fs
   .readdirSync(examplesDir)
-  .filter((f) => f.endsWith('.ocular'))
+  .filter((f) => /^[^.].*\.ocular$/.test(f)) // not the .ocular folder of runs and caches
   .map((f) => path.join(examplesDir, f));
 
 interface Stats {

@@ -78,7 +78,7 @@ function formatSnapshot(tokens: readonly Token[]): string {
 function ocularFiles(dir: string): string[] {
   return fs
     .readdirSync(dir)
-    .filter((name) => name.endsWith('.ocular'))
+    .filter((name) => /^[^.].*\.ocular$/.test(name)) // not the .ocular folder of runs and caches
     .sort();
 }
 

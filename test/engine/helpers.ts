@@ -17,7 +17,7 @@ export function examples(): [string, string][] {
   const dir = path.join(repoRoot, 'examples');
   return fs
     .readdirSync(dir)
-    .filter((name) => name.endsWith('.ocular'))
+    .filter((name) => /^[^.].*\.ocular$/.test(name)) // not the .ocular folder of runs and caches
     .sort()
     .map((name) => [`examples/${name}`, fs.readFileSync(path.join(dir, name), 'utf8')]);
 }

@@ -38,7 +38,7 @@ const CORPUS: readonly { name: string; text: string }[] = [
   ...fs.readdirSync(path.join(repoRoot, 'examples')).map((f) => path.join(repoRoot, 'examples', f)),
   ...['lexical', 'recovery', 'contexts'].map((f) => path.join(repoRoot, 'test/grammar', `${f}.ocular`)),
 ]
-  .filter((file) => file.endsWith('.ocular') && fs.existsSync(file))
+  .filter((file) => /^[^.].*\.ocular$/.test(path.basename(file)) && fs.existsSync(file))
   .map((file) => ({ name: path.relative(repoRoot, file), text: fs.readFileSync(file, 'utf8') }));
 
 /** Words and punctuation of the language, and a few things that are not. */

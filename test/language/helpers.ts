@@ -24,7 +24,7 @@ export function examples(): Example[] {
   const dir = path.join(repoRoot, 'examples');
   return fs
     .readdirSync(dir)
-    .filter((name) => name.endsWith('.ocular'))
+    .filter((name) => /^[^.].*\.ocular$/.test(name)) // not the .ocular folder of runs and caches
     .sort()
     .map((name) => ({ file: `examples/${name}`, source: fs.readFileSync(path.join(dir, name), 'utf8') }));
 }

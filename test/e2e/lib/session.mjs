@@ -94,7 +94,8 @@ export class Session {
     this.dirs = codeServerDirs(path.join(this.runDir, 'code-server'));
     this.workspace = path.join(this.runDir, 'workspace');
     // A copy of the examples: the scenarios type into files and must never change the repository.
-    cpSync(path.join(repoRoot, 'examples'), this.workspace, { recursive: true });
+    // Runs and caches (examples/.ocular) stay behind: the scenarios start from no runs.
+    cpSync(path.join(repoRoot, 'examples'), this.workspace, { recursive: true, filter: (from) => path.basename(from) !== '.ocular' });
 
     let t = Date.now();
     await ensureCodeServer();
