@@ -7,6 +7,7 @@
  *   ocular format FILE... [--check] rewrite files formatted, or only report those that are not
  *   ocular eval FILE|RUN_DIR        evaluate a run: metrics tables, evaluation.json (cli/eval.ts)
  *   ocular train FILE               train a model file into its runs folder (cli/train.ts)
+ *   ocular serve FILE|RUN_DIR       serve predictions over HTTP (cli/serve.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,13 +20,14 @@ import { checkDatasetPaths } from '../host/paths';
 import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScanResult } from '../host/datasets';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { TRAIN_USAGE, trainCommand } from './train';
+import { SERVE_USAGE, serveCommand } from './serve';
 
 const USAGE = `Usage:
   ocular check FILE... [--no-data] print diagnostics as file:line:col: severity: message, including
                                    what scanning each dataset's images finds (--no-data: skip that)
   ocular summary FILE [MODEL]      print a model's layers, shapes and parameter counts
   ocular format FILE... [--check]  format files in place (--check: list unformatted files)
-${EVAL_USAGE}${TRAIN_USAGE}`;
+${EVAL_USAGE}${TRAIN_USAGE}${SERVE_USAGE}`;
 
 function read(file: string): string | undefined {
   try {
@@ -145,13 +147,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return evalCommand(rest);
     case 'train':
       return trainCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE);
       return 0;
   }
-  process.stderr.write(command && !['check', 'summary', 'format', 'eval', 'train'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
+  process.stderr.write(command && !['check', 'summary', 'format', 'eval', 'train', 'serve'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
   return 2;
 }
 
