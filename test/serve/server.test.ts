@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadServable, type Servable } from '../../server/src/serve/servable';
 import { startServer, type RunningServer } from '../../server/src/serve/server';
 import { greyPng } from '../support/png';
+import { loadTest } from '../../bench/serve-load';
 
 const MODEL = `model Tiny {
   input 1x8x8
@@ -131,21 +132,8 @@ describe('prediction server', () => {
 
   test('32 concurrent clients under load: zero errors', async () => {
     const seconds = Number(process.env.OCULAR_SERVE_LOAD_SECONDS ?? 2);
-    const deadline = Date.now() + seconds * 1000;
-    const png = image(3);
-    let answered = 0;
-    const failures: string[] = [];
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (Date.now() < deadline) {
-          const response = await fetch(`${server.url}/predict`, { method: 'POST', body: png, headers: headers({ 'content-type': 'image/png' }) });
-          if (response.status === 200) answered++;
-          else failures.push(`${response.status} ${await response.text()}`);
-          await response.arrayBuffer().catch(() => undefined);
-        }
-      }),
-    );
-    assert.deepEqual(failures, []);
-    assert.ok(answered >= 32, `only ${answered} answers`);
+    const result = await loadTest(server.url, { clients: 32, seconds, body: image(3), headers: headers({ 'content-type': 'image/png' }) });
+    assert.deepEqual(result.failures, []);
+    assert.ok(result.answered >= 32, `only ${result.answered} answers`);
   });
 });
