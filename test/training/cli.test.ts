@@ -49,6 +49,28 @@ describe('ocular train', () => {
     });
   }
 
+  it('stops at Ctrl+C (SIGINT) with its complete epochs kept, says how to resume, and exits 1', async () => {
+    const file = writeFixture({ train: ['epochs 30', 'batch 8', 'optimizer adam lr=0.01', 'seed 4'] });
+    const child = spawn(process.execPath, [cli, 'train', file, '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const first = !/^epoch 1\//m.test(stdout);
+      stdout += chunk.toString();
+      if (first && /^epoch 1\//m.test(stdout)) child.kill('SIGINT');
+    });
+    assert.equal(await exited, 1, stderr);
+    assert.match(stderr, /stopping at the next batch/);
+    const id = runIdOf(stdout);
+    assert.match(stdout, new RegExp(`^stopped after \\d+ complete epochs.*resume with --resume ${id}$`, 'm'));
+    const record = readRun(path.join(runsFolderFor(file), id));
+    assert.equal(record.status, 'stopped');
+    assert.ok(record.epochsDone >= 1 && record.epochsDone < 30, `stopped after ${record.epochsDone} epochs`);
+    assert.equal(readMetrics(path.join(runsFolderFor(file), id)).epochs.length, record.epochsDone);
+  });
+
   it('resumes a run killed with SIGKILL after its first epoch to the metrics of an uninterrupted run', async () => {
     const whole = writeFixture({ train: TRAIN, layers: LAYERS });
     const uninterrupted = ocular('train', whole, '--backend', 'wasm');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { trainModel, TrainingError, type TrainEvent, type TrainRequest } from '../../server/src/training/run';
+import { isOutOfMemory, trainModel, TrainingError, type TrainEvent, type TrainRequest } from '../../server/src/training/run';
 import { checkpointFile, listRuns, readCheckpoint, readMetrics, readRun, runsFolderFor, writeRun, type EpochLine } from '../../server/src/training/runs';
 import { writeFixture } from './fixtures';
 
@@ -127,4 +127,16 @@ describe('the training loop', () => {
       await assert.rejects(train({ modelFile: file, backend: 'cpu' }), (error: unknown) => error instanceof TrainingError && expected.test(error.message));
     });
   }
+});
+
+describe('out-of-memory errors', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['a RangeError (typed array allocation)', new RangeError('Array buffer allocation failed'), true],
+    ['WebAssembly memory growth', new Error('Cannot enlarge memory arrays to size 4294967296 bytes'), true],
+    ['native TensorFlow', new Error('OOM when allocating tensor with shape[128,64,112,112]'), true],
+    ['a GPU allocation', new Error('Failed to allocate 2.0GiB'), true],
+    ['a shape mistake', new Error('Error in matMul: inner shapes (10) and (12) of Tensors must match'), false],
+    ['a thrown string', 'out of memory', true],
+  ];
+  for (const [name, error, expected] of cases) it(`${expected ? 'recognises' : 'does not take'} ${name}`, () => assert.equal(isOutOfMemory(error), expected));
 });

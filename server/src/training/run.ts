@@ -144,7 +144,7 @@ function plainConfig(train: TrainConfig, dataset: DatasetConfig, epochs: number)
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** TensorFlow.js and WebAssembly report an exhausted memory in these words. */
-function isOutOfMemory(error: unknown): boolean {
+export function isOutOfMemory(error: unknown): boolean {
   return error instanceof RangeError || /out of memory|\bOOM\b|failed to allocate|allocation failed|cannot allocate|Cannot enlarge memory/i.test(message(error));
 }
 
