@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CodeActionRequest, InitializedNotification, InitializeRequest, WorkDoneProgressCreateRequest, type ProgressToken, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import { DeviceRequest, ListRunsRequest, RunsChangedNotification, StopTrainingRequest, TrainingEventNotification, TrainRequest, type TrainingEventParams } from '../../protocol/protocol';
+import { CodeActionRequest, CodeLensRequest, InitializedNotification, InitializeRequest, WorkDoneProgressCreateRequest, type ProgressToken, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import { DeviceRequest, ListRunsRequest, RunsChangedNotification, StopTrainingRequest, TRAIN_MODEL_COMMAND, TrainingEventNotification, TrainRequest, type TrainingEventParams } from '../../protocol/protocol';
 import { removeDir } from '../data/fixtures';
 import { writeFixture } from '../training/fixtures';
 import { LspClient } from './lsp-client';
@@ -76,10 +76,16 @@ describe('training requests', () => {
     assert.ok(runs[0]!.seconds !== undefined && runs[0]!.seconds >= 0);
   });
 
-  test('an overfitting run gets its warning on the open model file, with quick fixes', async () => {
+  test('the train section has a Train lens; an overfitting run gets its warning on the open model file, with quick fixes', async () => {
     const { uri, file, text } = fixture({ train: ['epochs 5', 'batch 16', 'optimizer adam lr=0.01', 'seed 7'] });
     swapValidationLabels(file);
     await client.open(uri, text);
+    const lenses = await client.request(CodeLensRequest.type, { textDocument: { uri } });
+    const trainLine = text.split('\n').indexOf('train {');
+    assert.deepEqual(
+      (lenses ?? []).map((lens) => [lens.range.start.line, lens.command?.title, lens.command?.command, lens.command?.arguments]),
+      [[trainLine, '$(play) Train Tiny', TRAIN_MODEL_COMMAND, [uri, 'Tiny']]],
+    );
     const result = await client.request(TrainRequest, { uri, backend: 'wasm' }, TRAIN_TIMEOUT_MS);
     assert.equal(result.status, 'completed');
     const published = await client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'overfitting'), 'the overfitting warning', 10_000);
