@@ -2,9 +2,12 @@
 // metrics.jsonl live; the evaluation page shows the confusion matrix with the right counts and a
 // cell lists the right images, which open. The run folder, its metrics and its evaluation.json
 // are written here into the workspace (never the repository), as training and evaluation would.
+// Last, a model trained for real with `ocular train` is evaluated with Ocular: Evaluate Model.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot } from '../lib/codeserver.mjs';
 import { scenario, session, webviewFrame } from '../lib/harness.mjs';
 import { poll } from '../lib/session.mjs';
 
@@ -116,7 +119,12 @@ scenario('results: the metrics dashboard shows a run\'s curves and follows its m
   const dashboard = await webviewFrame('#chart-loss canvas');
   const runRow = dashboard.locator(`#runs .run[data-run="${RUN_ID}"]`);
   await poll(async () => (await runRow.locator('.status').textContent()) === 'running · 3 epochs');
-  assert.deepEqual(await dashboard.locator('#chart-loss .u-legend .u-series .u-label').allTextContents(), [`${RUN_ID} train (batches)`, `${RUN_ID} train`, `${RUN_ID} val`]);
+  // Every run of the workspace is listed: this fixture and any the training scenario made.
+  const runIds = readdirSync(path.join(session.workspace, '.ocular', 'runs')).sort();
+  assert.deepEqual((await dashboard.locator('#runs .run').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-run')))).sort(), runIds);
+  const legend = await dashboard.locator('#chart-loss .u-legend .u-series .u-label').allTextContents();
+  console.log(`[e2e]   loss chart lines: ${JSON.stringify(legend)}`);
+  assert.deepEqual(legend.filter((label) => label.startsWith(RUN_ID)), [`${RUN_ID} train (batches)`, `${RUN_ID} train`, `${RUN_ID} val`]);
   await session.shot('results - dashboard with a fixture run of 3 epochs');
 
   // Training goes on: two more epochs arrive, then the run completes.
@@ -130,16 +138,8 @@ scenario('results: the metrics dashboard shows a run\'s curves and follows its m
 scenario('results: the evaluation shows the confusion matrix with the right counts, and a cell lists its images', async () => {
   const { page } = session;
   await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.pressSequentially('Ocular: Show Evaluation', { delay: 10 });
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ocular: Show Evaluation' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: RUN_ID }).first().waitFor();
-  await page.keyboard.press('Enter');
-
-  const view = await webviewFrame('#matrix .cell');
+  await runCommandPicking('Ocular: Show Evaluation', RUN_ID);
+  const view = await evaluationShowing(RUN_ID);
   const cells = await view.locator('#matrix .cell').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-label'), n.getAttribute('data-predicted'), n.textContent]));
   assert.deepEqual(cells, [
     ['0', '0', '2'],
@@ -162,3 +162,62 @@ scenario('results: the evaluation shows the confusion matrix with the right coun
   await page.locator('.tab', { hasText: path.basename(files[2]) }).first().waitFor();
   await session.shot('results - a misclassified image opened from the gallery');
 }, 120_000);
+
+/**
+ * The evaluation page's frame once its title names `text`. The page is found again on every try:
+ * showing another run's evaluation gives the panel new resource folders, which reloads its frame.
+ */
+async function evaluationShowing(text, timeoutMs = 30_000) {
+  const frame = await poll(
+    async () => {
+      try {
+        const candidate = await webviewFrame('#matrix .cell', 2_000);
+        return ((await candidate.locator('#title').textContent({ timeout: 1_000 })) ?? '').includes(text) ? candidate : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs },
+  );
+  assert.ok(frame, `no evaluation page shows ${text}`);
+  return frame;
+}
+
+/** F1, a command, then an entry of each quick pick it shows, picked by typing its text. */
+async function runCommandPicking(title, ...picks) {
+  const { page } = session;
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.pressSequentially(title, { delay: 10 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+  for (const pick of picks) {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
+    await input.pressSequentially(pick, { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
+    await page.keyboard.press('Enter');
+  }
+}
+
+scenario('results: Evaluate Model evaluates a run trained with ocular train on the split picked', async () => {
+  const { page } = session;
+  const file = 'digits-linear.ocular';
+  writeFileSync(
+    path.join(session.workspace, file),
+    ['model Linear {', '  input 1x8x8', '  flatten', '  dense classes', '}', '', 'dataset digits {', '  train "data/digits/train"', '  val "data/digits/val"', '  image 1x8x8', '  classes 10', '  normalize mnist', '}', '', 'train {', '  model Linear', '  data digits', '  epochs 2', '  batch 64', '  optimizer adam lr=0.01', '  seed 1', '}', ''].join('\n'),
+  );
+  const trained = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'ocular.js'), 'train', file, '--backend', 'wasm'], { cwd: session.workspace, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(trained.status, 0, `ocular train failed: ${trained.stderr}`);
+  const runId = readdirSync(path.join(session.workspace, '.ocular', 'runs')).find((id) => id.startsWith('Linear-'));
+  assert.ok(runId, 'ocular train made a Linear run');
+
+  await page.keyboard.press('Escape');
+  await runCommandPicking('Ocular: Evaluate Model', runId, 'val');
+  const view = await evaluationShowing(`${runId} · val`, 90_000);
+  const counts = await view.locator('#matrix .cell').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
+  assert.equal(counts.length, 100, 'a 10×10 matrix');
+  assert.equal(counts.reduce((a, b) => a + b, 0), 355, 'every validation image of the digits is counted once');
+  assert.match((await view.locator('#figures').textContent()) ?? '', /Images355Accuracy\d/);
+  await session.shot('results - Evaluate Model on a run trained with ocular train');
+}, 180_000);
