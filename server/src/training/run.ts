@@ -280,7 +280,8 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     let failure: TrainingFailure | undefined;
     switch (outcome.kind) {
       case 'nan':
-        failure = { kind: 'nan', message: `${lrAt.text}: the training loss became ${outcome.value} at epoch ${outcome.epoch + 1}, batch ${outcome.batch + 1} (learning rate ${outcome.lr}): lower the learning rate.`, file, line: lrAt.line };
+        const when = outcome.batch < 0 ? `the validation loss became ${outcome.value} after epoch ${outcome.epoch + 1}` : `the training loss became ${outcome.value} at epoch ${outcome.epoch + 1}, batch ${outcome.batch + 1}`;
+        failure = { kind: 'nan', message: `${lrAt.text}: ${when} (learning rate ${outcome.lr}): lower the learning rate.`, file, line: lrAt.line };
         break;
       case 'oom': {
         const smaller = Math.max(1, Math.floor(train.batch / 2));
@@ -331,7 +332,7 @@ type Outcome = { readonly epochsDone: number; readonly best?: Best } & (
   | { readonly kind: 'oom' | 'error'; readonly detail: string }
 );
 
-/** A step's loss that is not a number stops the epoch; carried out by this signal. */
+/** A loss that is not a finite number stops the run; `batch` is -1 for the validation loss. */
 class NonFinite {
   constructor(
     readonly batch: number,
@@ -399,51 +400,61 @@ class EpochLoop {
     const done = (): { epochsDone: number; best?: Best } => ({ epochsDone, ...(this.best ? { best: this.best } : {}) });
     if (this.patienceSpent) return { kind: 'early-stopped', ...done() };
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      const started = performance.now();
       const lr = this.schedule.rate(epoch);
-      let trained: { loss: number; acc: number; seconds: number; images: number } | 'stopped';
+      let ended: 'stopped' | 'early-stopped' | undefined;
+      let final: { val_loss: number; val_acc: number } | undefined;
       try {
-        trained = await this.trainPhase(epoch, lr);
+        ended = await this.epoch(epoch, lr, history);
+        if (ended === 'early-stopped') {
+          // Early stopping ends on the best epoch's weights, as Keras's restore_best_weights does.
+          this.model.setWeights(readCheckpoint(checkpointFile(this.dir, 'best')).weights);
+          const figures = await this.validate();
+          final = { val_loss: figures.loss, val_acc: figures.acc };
+        }
       } catch (error) {
+        // Whatever failed (a step, validation, a checkpoint), the epochs before it are complete on disk.
         if (error instanceof NonFinite) return { kind: 'nan', epoch, batch: error.batch, lr, value: error.value, ...done() };
         if (isOutOfMemory(error)) return { kind: 'oom', detail: message(error), ...done() };
         return { kind: 'error', detail: message(error), ...done() };
       }
-      if (trained === 'stopped') return { kind: 'stopped', ...done() };
-      const val = await this.validate();
-      if (!Number.isFinite(val.loss)) return { kind: 'nan', epoch, batch: -1, lr, value: val.loss, ...done() };
-      const line: EpochLine = {
-        type: 'epoch',
-        epoch,
-        train_loss: trained.loss,
-        train_acc: trained.acc,
-        val_loss: val.loss,
-        val_acc: val.acc,
-        lr,
-        images_per_s: trained.images / trained.seconds,
-        seconds: (performance.now() - started) / 1000,
-        val_predicted: val.predicted,
-        time: new Date().toISOString(),
-      };
-      history.push(line);
-      const improved = this.observe(line);
-      const weights = await this.model.getWeights();
-      const training = await this.model.getTrainingState();
-      const checkpoint: Checkpoint = { epoch, weights, training, rng: { seed: this.data.seed, nextEpoch: epoch + 1 }, history };
-      if (improved) writeCheckpoint(checkpointFile(this.dir, 'best'), checkpoint);
-      writeCheckpoint(checkpointFile(this.dir, 'last'), checkpoint);
-      appendMetrics(this.dir, line);
+      if (ended === 'stopped') return { kind: 'stopped', ...done() };
       epochsDone = epoch + 1;
-      this.save({ epochsDone, ...(this.best ? { best: this.best } : {}) });
-      this.onEvent({ type: 'epoch', metrics: line, history: [...history] });
-      if (this.patienceSpent) {
-        // Early stopping ends on the best epoch's weights, as Keras's restore_best_weights does.
-        this.model.setWeights(readCheckpoint(checkpointFile(this.dir, 'best')).weights);
-        const final = await this.validate();
-        return { kind: 'early-stopped', final: { val_loss: final.loss, val_acc: final.acc }, ...done() };
-      }
+      if (ended === 'early-stopped') return { kind: 'early-stopped', ...(final ? { final } : {}), ...done() };
     }
     return { kind: 'completed', ...done() };
+  }
+
+  /** One epoch: train and val phases, then checkpoints, the epoch line and run.json, in that order. */
+  private async epoch(epoch: number, lr: number, history: EpochLine[]): Promise<'stopped' | 'early-stopped' | undefined> {
+    const started = performance.now();
+    const trained = await this.trainPhase(epoch, lr);
+    if (trained === 'stopped') return 'stopped';
+    const val = await this.validate();
+    if (!Number.isFinite(val.loss)) throw new NonFinite(-1, val.loss);
+    const line: EpochLine = {
+      type: 'epoch',
+      epoch,
+      train_loss: trained.loss,
+      train_acc: trained.acc,
+      val_loss: val.loss,
+      val_acc: val.acc,
+      lr,
+      images_per_s: trained.images / trained.seconds,
+      seconds: (performance.now() - started) / 1000,
+      val_predicted: val.predicted,
+      time: new Date().toISOString(),
+    };
+    history.push(line);
+    const improved = this.observe(line);
+    const weights = await this.model.getWeights();
+    const training = await this.model.getTrainingState();
+    const checkpoint: Checkpoint = { epoch, weights, training, rng: { seed: this.data.seed, nextEpoch: epoch + 1 }, history };
+    if (improved) writeCheckpoint(checkpointFile(this.dir, 'best'), checkpoint);
+    writeCheckpoint(checkpointFile(this.dir, 'last'), checkpoint);
+    appendMetrics(this.dir, line);
+    this.save({ epochsDone: epoch + 1, ...(this.best ? { best: this.best } : {}) });
+    this.onEvent({ type: 'epoch', metrics: line, history: [...history] });
+    return this.patienceSpent ? 'early-stopped' : undefined;
   }
 
   private async trainPhase(epoch: number, lr: number): Promise<{ loss: number; acc: number; seconds: number; images: number } | 'stopped'> {
