@@ -7,9 +7,10 @@
  *   output gradient as the filter, and the forward stride as the dilation.
  * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
  *   are correct but built for inference (direct loops, strided reads): a stride-1 input gradient
- *   runs as an XNNPACK convolution, the products on explicitly transposed operands. The stock kernels stay
- *   as the fallback for what the fast path does not cover. `Tile` of a whole block (batchnorm's
- *   gradient) is a few memory copies, and `Sum` over all axes but the channels one pass.
+ *   runs as an XNNPACK convolution, the products on explicitly transposed operands. `Tile` of a
+ *   whole block (batchnorm's gradient) is a few memory copies, and `Sum` over all axes but the
+ *   channels one pass. Each wrapped stock kernel stays the fallback for what its fast path does
+ *   not cover.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
