@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/engine';
+import { cacheDirFor } from '../host/datasets';
 import { startTraining } from '../training/host';
 import type { TrainEvent, TrainRequest } from '../training/run';
 import type { EpochLine, RunRecord } from '../training/runs';
@@ -49,7 +50,9 @@ export function parseTrainArgs(args: readonly string[]): TrainRequest | string {
     }
   }
   if (file === undefined) return 'give the model file to train';
-  return { modelFile: path.resolve(file), ...(backend ? { backend } : {}), ...(resumeRunId ? { resumeRunId } : {}), ...(epochs ? { epochs } : {}), ...(model ? { model } : {}) };
+  const modelFile = path.resolve(file);
+  // The same decoded-image cache as ocular check: .ocular/cache of the current folder when it holds the file.
+  return { modelFile, cacheDir: cacheDirFor(modelFile, [process.cwd()]), ...(backend ? { backend } : {}), ...(resumeRunId ? { resumeRunId } : {}), ...(epochs ? { epochs } : {}), ...(model ? { model } : {}) };
 }
 
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
