@@ -73,8 +73,11 @@ export function startTraining(request: TrainRequest, onEvent: (event: TrainEvent
           return crash(message.message);
       }
     });
-    worker.on('error', (error) => crash(error.message));
-    worker.on('exit', (code) => crash(`exit code ${code}`));
+    // An uncaught error is followed by 'exit', which comes after the messages the worker posted
+    // before it; answering at 'exit' keeps a 'started' posted just before the crash from being lost.
+    let uncaught: string | undefined;
+    worker.on('error', (error) => (uncaught = error.message));
+    worker.on('exit', (code) => crash(uncaught ?? `exit code ${code}`));
   });
   return {
     done,
