@@ -308,6 +308,8 @@ export interface TrainingEventParams {
   readonly imagesPerSecond?: number;
   /** The run's status after the event. */
   readonly status: string;
+  /** The progress line as the server's work-done progress shows it (epoch, batch, loss, images/s, time left). */
+  readonly message?: string;
 }
 
 /** server → client: something happened in a run in progress. */

@@ -17,7 +17,6 @@ import {
   type BackendSetting,
   type DeviceAnswer,
   type GpuSetupAnswer,
-  type TrainingEventParams,
   type TrainResult,
 } from '../../protocol/protocol';
 import { RunsView, type RunNode } from './runs-view';
@@ -41,17 +40,6 @@ export function describeResult(result: TrainResult): string {
   const best = result.bestValAcc !== undefined ? `, best validation accuracy ${percent(result.bestValAcc)}` : '';
   const what = `Run ${result.runId}: ${result.status} after ${result.epochsDone} of ${result.epochs} epochs${best}.`;
   return result.error ? `${what} ${result.error}` : what;
-}
-
-/** The progress line for one training event. */
-export function describeEvent(event: TrainingEventParams): string | undefined {
-  if (event.kind === 'started') return `run ${event.runId} started`;
-  if (event.kind === 'batch' && event.epoch !== undefined && event.batch !== undefined && event.batches !== undefined) {
-    const speed = event.imagesPerSecond !== undefined ? ` · ${Math.round(event.imagesPerSecond)} images/s` : '';
-    return `epoch ${event.epoch + 1} · batch ${event.batch + 1}/${event.batches}${event.loss !== undefined ? ` · loss ${event.loss.toFixed(3)}` : ''}${speed}`;
-  }
-  if (event.kind === 'epoch' && event.epoch !== undefined) return `epoch ${event.epoch + 1} done${event.loss !== undefined ? ` · loss ${event.loss.toFixed(3)}` : ''}`;
-  return undefined;
 }
 
 /** The status bar's backend and device, refreshed when the setting changes; it opens Check GPU Setup. */
@@ -130,8 +118,7 @@ export class Training implements vscode.Disposable {
       status,
       vscode.window.createTreeView('ocularRuns', { treeDataProvider: runs }),
       client.onNotification(TrainingEventNotification, (event) => {
-        const line = describeEvent(event);
-        if (line) this.reporters.get(event.uri)?.report({ message: line });
+        if (event.message) this.reporters.get(event.uri)?.report({ message: event.message });
       }),
       vscode.commands.registerCommand(TRAIN_MODEL_COMMAND, (uri?: unknown, model?: unknown) => this.train(uri, typeof model === 'string' ? model : undefined)),
       vscode.commands.registerCommand(STOP_TRAINING_COMMAND, () => this.stop()),

@@ -69,6 +69,8 @@ describe('training requests', () => {
     assert.ok(progress.some((p) => p.token === begin.token && p.value.kind === 'end'));
     assert.ok(runsChanged.includes(uri));
     assert.deepEqual([...new Set(events.filter((e) => e.runId === result.runId).map((e) => e.kind))].sort(), ['batch', 'epoch', 'finished', 'started']);
+    // The client's notification shows the server's own progress line.
+    assert.ok(events.some((e) => e.runId === result.runId && e.kind === 'batch' && e.message !== undefined && reports.includes(e.message)));
 
     const runs = await client.request(ListRunsRequest, { uris: [uri] });
     assert.equal(runs.length, 1);

@@ -139,8 +139,9 @@ export function registerTraining(connection: Connection, sources: TrainingSource
           run = { record: event.run, dir: path.join(runsFolderFor(file), event.run.id), at: Date.now(), fromEpoch: event.resumedFrom ?? 0 };
           // A resumed run goes on from its own history on disk; a new one starts with none.
           setHistory(event.run, event.resumedFrom !== undefined ? readMetrics(run.dir).epochs : []);
-          progress.report(0, `run ${event.run.id} on ${event.device.backend} (${event.device.description})`);
-          notify('started', 'running');
+          const line = `run ${event.run.id} on ${event.device.backend} (${event.device.description})`;
+          progress.report(0, line);
+          notify('started', 'running', { message: line });
           void connection.sendNotification(RunsChangedNotification, { uri: params.uri });
         } else if (event.type === 'batch' && run) {
           const { epoch, batch, batches, loss, images_per_s: speed } = event.metrics;
@@ -150,8 +151,9 @@ export function registerTraining(connection: Connection, sources: TrainingSource
           const share = (epoch - run.fromEpoch + (batch + 1) / batches) / Math.max(1, epochs - run.fromEpoch);
           const elapsed = (Date.now() - run.at) / 1000;
           const left = share > 0 ? ` · ${timeLeft((elapsed * (1 - share)) / share)} left` : '';
-          progress.report(Math.min(100, Math.floor(100 * done)), `epoch ${epoch + 1}/${epochs} · batch ${batch + 1}/${batches} · loss ${loss.toFixed(3)} · ${Math.round(speed)} images/s${left}`);
-          notify('batch', 'running', { epoch, batch, batches, loss, imagesPerSecond: speed });
+          const line = `epoch ${epoch + 1}/${epochs} · batch ${batch + 1}/${batches} · loss ${loss.toFixed(3)} · ${Math.round(speed)} images/s${left}`;
+          progress.report(Math.min(100, Math.floor(100 * done)), line);
+          notify('batch', 'running', { epoch, batch, batches, loss, imagesPerSecond: speed, message: line });
         } else if (event.type === 'epoch' && run) {
           setHistory(run.record, event.history);
           notify('epoch', 'running', { epoch: event.metrics.epoch, loss: event.metrics.train_loss, imagesPerSecond: event.metrics.images_per_s });
