@@ -11,6 +11,7 @@ import type { BackendPreference, EngineModel, WeightMap } from '../engine/engine
 import { TfjsEngine } from '../engine/tfjs/tfjs-engine';
 import { analyze } from '../language/analysis';
 import type { ModelInfo } from '../language/semantics/model';
+import type { DatasetConfig } from '../language/semantics/settings';
 import type { ImageShape, ResizeMode } from '../data/index';
 import { checkpointFile, listRuns, readCheckpoint, readRun, runsFolderFor } from '../training/runs';
 
@@ -25,6 +26,8 @@ export interface Preprocessing {
 export interface Servable {
   readonly modelFile: string;
   readonly model: ModelInfo;
+  /** The dataset its train section pairs it with, when it has one: parity checks predict its validation split. */
+  readonly dataset?: DatasetConfig;
   readonly preprocessing: Preprocessing;
   readonly weights: WeightMap;
   /** Where the weights came from, for people: a checkpoint's path or "untrained (seed 42)". */
@@ -113,6 +116,7 @@ export async function loadServable(target: string, options: { readonly backend?:
   return {
     modelFile: located.modelFile,
     model,
+    ...(dataset ? { dataset } : {}),
     preprocessing: { inputShape, resize: dataset?.resize ?? 'stretch', ...(normalize ? { normalize } : {}), classes },
     weights,
     weightsSource,
