@@ -8,6 +8,7 @@
  *   ocular eval FILE|RUN_DIR        evaluate a run: metrics tables, evaluation.json (cli/eval.ts)
  *   ocular train FILE               train a model file into its runs folder (cli/train.ts)
  *   ocular serve FILE|RUN_DIR       serve predictions over HTTP (cli/serve.ts)
+ *   ocular export FILE|RUN_DIR      export as ONNX, TF.js or PyTorch with a parity check (cli/export.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,13 +22,14 @@ import { cacheDirFor, datasetDiagnostics, scanInWorker, specOf, type DatasetScan
 import { EVAL_USAGE, evalCommand } from './eval';
 import { TRAIN_USAGE, trainCommand } from './train';
 import { SERVE_USAGE, serveCommand } from './serve';
+import { EXPORT_USAGE, exportCommand } from './export';
 
 const USAGE = `Usage:
   ocular check FILE... [--no-data] print diagnostics as file:line:col: severity: message, including
                                    what scanning each dataset's images finds (--no-data: skip that)
   ocular summary FILE [MODEL]      print a model's layers, shapes and parameter counts
   ocular format FILE... [--check]  format files in place (--check: list unformatted files)
-${EVAL_USAGE}${TRAIN_USAGE}${SERVE_USAGE}`;
+${EVAL_USAGE}${TRAIN_USAGE}${SERVE_USAGE}${EXPORT_USAGE}`;
 
 function read(file: string): string | undefined {
   try {
@@ -149,13 +151,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return trainCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE);
       return 0;
   }
-  process.stderr.write(command && !['check', 'summary', 'format', 'eval', 'train', 'serve'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
+  process.stderr.write(command && !['check', 'summary', 'format', 'eval', 'train', 'serve', 'export'].includes(command) ? `ocular: unknown command '${command}'\n${USAGE}` : USAGE);
   return 2;
 }
 
