@@ -119,9 +119,12 @@ scenario('results: the metrics dashboard shows a run\'s curves and follows its m
   const dashboard = await webviewFrame('#chart-loss canvas');
   const runRow = dashboard.locator(`#runs .run[data-run="${RUN_ID}"]`);
   await poll(async () => (await runRow.locator('.status').textContent()) === 'running · 3 epochs');
-  // Every run of the workspace is listed: this fixture and any the training scenario made.
-  const runIds = readdirSync(path.join(session.workspace, '.ocular', 'runs')).sort();
-  assert.deepEqual((await dashboard.locator('#runs .run').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-run')))).sort(), runIds);
+  // Every run of the workspace is listed: this fixture and any the training scenario made (a run
+  // that appears later joins the list when the runs folders are next listed, within seconds).
+  const listed = async () => (await dashboard.locator('#runs .run').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-run')))).sort();
+  const onDisk = () => readdirSync(path.join(session.workspace, '.ocular', 'runs')).sort();
+  await poll(async () => JSON.stringify(await listed()) === JSON.stringify(onDisk()));
+  assert.deepEqual(await listed(), onDisk());
   const legend = await dashboard.locator('#chart-loss .u-legend .u-series .u-label').allTextContents();
   console.log(`[e2e]   loss chart lines: ${JSON.stringify(legend)}`);
   assert.deepEqual(legend.filter((label) => label.startsWith(RUN_ID)), [`${RUN_ID} train (batches)`, `${RUN_ID} train`, `${RUN_ID} val`]);
