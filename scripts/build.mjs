@@ -13,7 +13,8 @@ const common = {
   logLevel: 'warning',
 };
 
-const native = ['sharp'];
+// onnxruntime-web stays external too: its ESM-in-CJS loader (import.meta.url) breaks when bundled, and its wasm files are found beside it.
+const native = ['sharp', 'onnxruntime-web'];
 
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
