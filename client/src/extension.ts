@@ -14,6 +14,7 @@ import { downloadDatasetCommand } from './download';
 import { Galleries } from './gallery';
 import { registerResults } from './results/commands';
 import { Training } from './training';
+import { Shipping } from './ship';
 
 let client: LanguageClient | undefined;
 
@@ -47,6 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(new Galleries(client, context.extensionUri), new AugmentPreviews(client, context.extensionUri));
   context.subscriptions.push(...registerResults(client, context.extensionUri));
   context.subscriptions.push(new Training(client));
+  context.subscriptions.push(new Shipping(context.extensionPath));
 }
 
 export async function deactivate(): Promise<void> {
