@@ -7,7 +7,8 @@
  *   output gradient as the filter, and the forward stride as the dilation.
  * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
  *   are correct but built for inference (direct loops, strided reads): a stride-1 input gradient
- *   runs as an XNNPACK convolution, the products on explicitly transposed operands. `Tile` of a
+ *   runs as an XNNPACK convolution, other input gradients as an XNNPACK matrix product and a
+ *   scatter, the products on explicitly transposed operands. `Tile` of a
  *   whole block (batchnorm's gradient) is a few memory copies, and `Sum` over all axes but the
  *   channels one pass. Each wrapped stock kernel stays the fallback for what its fast path does
  *   not cover.
@@ -73,9 +74,9 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTens
  * with the filter reversed in height and width and its in/out channels swapped, padded by
  * kh − 1 − top before and kh − 1 − bottom after. XNNPACK runs it several times faster than the
  * stock kernel's direct loops once there are enough output positions to pay for preparing the
- * new filter (measured on ResNet18's shapes: 8×8×64 80 ms against 526, 1×1×512 835 against
- * 107). Strided convolutions stay with the stock kernel: spreading the gradient out with zeros
- * made them slower.
+ * new filter (measured on ResNet18's shapes: 8×8×64 80 ms against the stock kernel's 526).
+ * Strided and small convolutions take `inputGradientByColumns` (ResNet18's 7×7 stride-2 stem:
+ * 247 ms against 657); spreading the gradient out with zeros made them slower than both.
  */
 const FAST_INPUT_GRADIENT_POSITIONS = 256;
 
@@ -97,7 +98,8 @@ function conv2dBackpropInput(stock: tf.KernelFunc) {
     const [batch, height, width] = inputShape;
     const fast =
       dataFormat === 'NHWC' && info.strideHeight === 1 && info.strideWidth === 1 && Math.max(top, bottom) < kh && Math.max(left, right) < kw && batch * height * width >= FAST_INPUT_GRADIENT_POSITIONS;
-    if (!fast) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    if (dataFormat !== 'NHWC') return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    if (!fast) return inputGradientByColumns(wasm, dy, filter, info);
     const temporary: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporary.push(t), t);
     try {
@@ -114,6 +116,52 @@ function conv2dBackpropInput(stock: tf.KernelFunc) {
       for (const t of temporary) wasm.disposeData(t.dataId);
     }
   };
+}
+
+/**
+ * The input gradient of any convolution as one matrix product and a scatter: each output
+ * position's gradient times the filter gives the kh×kw×ci patch it came from (`columns`, an
+ * XNNPACK product), and the patches are added back where they were taken (col2im). It serves the
+ * strided and the small layers, where the stock kernel's direct loops were slowest.
+ */
+function inputGradientByColumns(wasm: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const positions = batchSize * outHeight * outWidth;
+  const patch = kh * kw * ci;
+  // Views of the same data as matrices; they own nothing, so they are not disposed.
+  const gradients: tf.TensorInfo = { dataId: dy.dataId, shape: [1, positions, co], dtype: 'float32' };
+  const weights: tf.TensorInfo = { dataId: filter.dataId, shape: [1, patch, co], dtype: 'float32' };
+  const columns = call('BatchMatMul', { a: gradients, b: weights }, { transposeA: false, transposeB: true }, wasm);
+  try {
+    // Allocate first: a heap that grows would detach views taken before.
+    const out = wasm.makeOutput([batchSize, inHeight, inWidth, ci], 'float32');
+    const dx = wasm.typedArrayFromHeap(out) as Float32Array;
+    const source = wasm.typedArrayFromHeap(columns) as Float32Array;
+    dx.fill(0);
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let ow = 0; ow < outWidth; ow++) {
+          const row = ((n * outHeight + oh) * outWidth + ow) * patch;
+          for (let a = 0; a < kh; a++) {
+            const h = oh * strideHeight - top + a;
+            if (h < 0 || h >= inHeight) continue;
+            for (let b = 0; b < kw; b++) {
+              const w = ow * strideWidth - left + b;
+              if (w < 0 || w >= inWidth) continue;
+              const from = row + (a * kw + b) * ci;
+              const to = ((n * inHeight + h) * inWidth + w) * ci;
+              for (let c = 0; c < ci; c++) dx[to + c] = dx[to + c]! + source[from + c]!;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  } finally {
+    wasm.disposeData(columns.dataId);
+  }
 }
 
 /**
