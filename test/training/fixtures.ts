@@ -30,9 +30,11 @@ function image(label: number, n: number): Uint8Array {
   return pixels;
 }
 
-/** Writes the project into a new temporary folder and returns its model file. */
+/** Writes the project into a new temporary folder (removed at exit) and returns its model file. */
 export function writeFixture(options: FixtureOptions = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-train-'));
+  // Removed when the test process ends, runs folders and caches with it.
+  process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
   const splits: [string, number][] = [['train', options.trainPerClass ?? 30], ['val', options.valPerClass ?? 10]];
   for (const [split, perClass] of splits) {
     CLASSES.forEach((name, label) => {
