@@ -1,7 +1,7 @@
 // Bundles the extension client, the language server, the command-line tool, the worker threads
 // they start and the webview pages with esbuild. Everything is inlined except sharp: it is a native module whose
 // platform binary esbuild cannot bundle, so it stays a run-time dependency in node_modules.
-import { readdirSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -51,3 +51,8 @@ const [pageBuild] = await Promise.all([build(webviews), ...entries.map((entry) =
 // classes, which pull in Node-flavoured code) must never end up in a page.
 const leaked = Object.keys(pageBuild.metafile.inputs).filter((input) => /node_modules\/vscode-(jsonrpc|languageserver|languageclient)/.test(input));
 if (leaked.length > 0) throw new Error(`A webview page bundles language-server code (import the protocol with 'import type'): ${leaked.join(', ')}`);
+
+// The wasm backend's binaries go beside the bundles: the packaged extension ships no node_modules
+// for tfjs (it is inlined), so server/src/engine/tfjs/backends.ts looks for them next to itself first.
+mkdirSync('dist', { recursive: true });
+for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, `dist/${file}`);

@@ -31,6 +31,8 @@ const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
  */
 export function wasmDirectory(override?: string): string | undefined {
   if (override !== undefined) return override;
+  // The bundles in dist/ (the packaged extension, `ocular`) have the files copied beside them.
+  if (WASM_FILES.every((file) => fs.existsSync(path.join(__dirname, file)))) return __dirname;
   try {
     return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   } catch {
