@@ -30,11 +30,17 @@ function image(label: number, n: number): Uint8Array {
   return pixels;
 }
 
+/** The fixtures' folders, removed when the test process ends (runs folders and caches with them). */
+const roots = new Set<string>();
+// One exit listener for every fixture: a listener per fixture passes Node's limit of ten in one test file.
+process.on('exit', () => {
+  for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+});
+
 /** Writes the project into a new temporary folder (removed at exit) and returns its model file. */
 export function writeFixture(options: FixtureOptions = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-train-'));
-  // Removed when the test process ends, runs folders and caches with it.
-  process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+  roots.add(root);
   const splits: [string, number][] = [['train', options.trainPerClass ?? 30], ['val', options.valPerClass ?? 10]];
   for (const [split, perClass] of splits) {
     CLASSES.forEach((name, label) => {
