@@ -2,11 +2,17 @@
  * Runs an exported ONNX file with ONNX Runtime's WebAssembly build in Node (onnxruntime-node's
  * install downloads from outside the npm registry, so it is not used): one thread, the CPU.
  */
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import type { Preprocessing } from '../serve/servable';
 import { preparedImages } from './prepare';
 
-ort.env.wasm.numThreads = 1;
+/** Loaded on first use, so the rest of the command line works where it is not installed. */
+function runtime(): typeof Ort {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-web') as typeof Ort;
+  ort.env.wasm.numThreads = 1;
+  return ort;
+}
 
 export interface OnnxRunner {
   /** Class probabilities, N×classes, of C×H×W 0–255 images. */
@@ -17,6 +23,7 @@ export interface OnnxRunner {
 }
 
 export async function loadOnnx(bytes: Uint8Array, preprocessing: Preprocessing): Promise<OnnxRunner> {
+  const ort = runtime();
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const [c, h, w] = preprocessing.inputShape;
   return {
