@@ -35,8 +35,13 @@ scenario('ship: Export Model writes the ONNX file and reports parity; Serve Mode
   await session.quickOpen(MODEL_FILE);
   await session.editorLine('model DigitsCNN').waitFor();
 
-  await session.runCommand('Ocular: Export Model');
+  // Not session.runCommand: it waits for the palette to close, and this command opens a pick at once.
+  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.pressSequentially('Ocular: Export Model', { delay: 10 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ocular: Export Model' }).first().waitFor();
+  await page.keyboard.press('Enter');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'onnx' }).first().waitFor();
   await input.pressSequentially('onnx', { delay: 10 });
   await page.keyboard.press('Enter');
