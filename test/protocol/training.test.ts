@@ -98,6 +98,18 @@ describe('training requests', () => {
     const actions = await client.request(CodeActionRequest.type, { textDocument: { uri }, range: warning.range, context: { diagnostics: [warning] } });
     const titles = (actions ?? []).map((a) => a.title);
     assert.deepEqual(titles, ['Add dropout 0.5 before the last dense layer', 'Add augmentation: hflip, rotate 10', 'Add early_stop monitor=val_loss patience=3']);
+
+    // Another server (a window opened later, or after `ocular train` in a terminal) reads the run from the runs folder.
+    const later = new LspClient();
+    try {
+      await later.request(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });
+      await later.connection.sendNotification(InitializedNotification.type, {});
+      await later.open(uri, text);
+      const fromDisk = await later.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'overfitting'), 'the overfitting warning from disk', 10_000);
+      assert.deepEqual(fromDisk.diagnostics.find((d) => d.code === 'overfitting')!.range, warning.range);
+    } finally {
+      later.dispose();
+    }
   });
 
   test('ocular/stopTraining stops a run at its next batch', async () => {

@@ -193,6 +193,7 @@ connection.onDidChangeConfiguration((change) => {
 });
 
 documents.onDidOpen((event) => {
+  training.reread(event.document.uri);
   guard('publish', undefined, publish)(event.document.uri);
   void scanDatasets(event.document.uri);
 });

@@ -44,6 +44,8 @@ export interface TrainingSources {
 export interface TrainingFeedbackSource {
   /** The feedback diagnostics of an open model file, on its current analysis. */
   diagnostics(uri: string, analysis: Analysis): Diagnostic[];
+  /** Reads a file's runs from disk again at its next diagnostics: runs trained elsewhere (`ocular train`) since it was last open. */
+  reread(uri: string): void;
   /** A "Train" lens on each train section that names a model. */
   lenses(uri: string, analysis: Analysis, index: LineIndex): CodeLens[];
 }
@@ -229,6 +231,11 @@ export function registerTraining(connection: Connection, sources: TrainingSource
       if (runs.length === 0) return [];
       const hash = sha256(analysis.source);
       return runs.flatMap((run) => trainingFeedback(analysis, { ...run.input, edited: run.modelHash !== hash }));
+    },
+    reread(uri) {
+      const file = sources.filePath(uri);
+      // A file training in this server is followed from its run's events instead.
+      if (file && !running.has(file)) latest.delete(file);
     },
     lenses(uri, analysis, index) {
       if (!sources.filePath(uri)) return [];
