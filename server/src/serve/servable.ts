@@ -60,7 +60,8 @@ function locate(target: string): Located {
   if (fs.statSync(absolute).isDirectory()) throw new ServableError(`${target} is a folder without run.json: give a run folder (.ocular/runs/<id>) or a model file`);
   // listRuns gives the oldest first; the newest run with a checkpoint is the one a user means.
   const newest = listRuns(runsFolderFor(absolute))
-    .filter((run) => run.record && (fs.existsSync(checkpointFile(run.dir, 'best')) || fs.existsSync(checkpointFile(run.dir, 'last'))))
+    // The runs folder is per folder, shared by every model file in it: only this file's runs count.
+    .filter((run) => run.record?.modelFile === absolute && (fs.existsSync(checkpointFile(run.dir, 'best')) || fs.existsSync(checkpointFile(run.dir, 'last'))))
     .at(-1);
   return newest?.record ? { modelFile: absolute, modelName: newest.record.modelName, runDir: newest.dir } : { modelFile: absolute };
 }
