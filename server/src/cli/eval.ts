@@ -60,7 +60,8 @@ function runDirOf(target: string): string {
   if (fs.statSync(absolute).isDirectory()) throw new Error(`${target} is a folder without run.json: give a run folder (.ocular/runs/<id>) or a model file`);
   // listRuns gives the oldest first.
   const newest = listRuns(runsFolderFor(absolute))
-    .filter((run) => run.record && (fs.existsSync(checkpointFile(run.dir, 'best')) || fs.existsSync(checkpointFile(run.dir, 'last'))))
+    // The runs folder is per folder, shared by every model file in it: only this file's runs count.
+    .filter((run) => run.record?.modelFile === absolute && (fs.existsSync(checkpointFile(run.dir, 'best')) || fs.existsSync(checkpointFile(run.dir, 'last'))))
     .at(-1)?.dir;
   if (!newest) throw new Error(`${target} has no trained run to evaluate (none with a checkpoint in ${runsFolderFor(absolute)}): train it first`);
   return newest;
