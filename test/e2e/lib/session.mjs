@@ -202,15 +202,25 @@ export class Session {
     await this.editorLines().first().waitFor();
   }
 
-  /** F1, types a command's name, runs it. */
-  async runCommand(title) {
+  /**
+   * F1, types a command's name, runs it; then, for a command that asks with quick picks, picks
+   * each entry of `picks` in turn by typing its text. Waits for the last pick to close.
+   */
+  async runCommand(title, ...picks) {
     const { page } = this;
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
+    const row = (text) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
     await input.waitFor();
     await input.pressSequentially(title, { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    await row(title).waitFor();
     await page.keyboard.press('Enter');
+    for (const pick of picks) {
+      await row(pick).waitFor();
+      await input.pressSequentially(pick, { delay: 10 });
+      await row(pick).waitFor();
+      await page.keyboard.press('Enter');
+    }
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
 

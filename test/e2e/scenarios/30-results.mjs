@@ -141,7 +141,7 @@ scenario('results: the metrics dashboard shows a run\'s curves and follows its m
 scenario('results: the evaluation shows the confusion matrix with the right counts, and a cell lists its images', async () => {
   const { page } = session;
   await page.keyboard.press('Escape');
-  await runCommandPicking('Ocular: Show Evaluation', RUN_ID);
+  await session.runCommand('Ocular: Show Evaluation', RUN_ID);
   const view = await evaluationShowing(RUN_ID);
   const cells = await view.locator('#matrix .cell').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-label'), n.getAttribute('data-predicted'), n.textContent]));
   assert.deepEqual(cells, [
@@ -186,23 +186,6 @@ async function evaluationShowing(text, timeoutMs = 30_000) {
   return frame;
 }
 
-/** F1, a command, then an entry of each quick pick it shows, picked by typing its text. */
-async function runCommandPicking(title, ...picks) {
-  const { page } = session;
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.pressSequentially(title, { delay: 10 });
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-  for (const pick of picks) {
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
-    await input.pressSequentially(pick, { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
-    await page.keyboard.press('Enter');
-  }
-}
-
 scenario('results: Evaluate Model evaluates a run trained with ocular train on the split picked', async () => {
   const { page } = session;
   const file = 'digits-linear.ocular';
@@ -216,7 +199,7 @@ scenario('results: Evaluate Model evaluates a run trained with ocular train on t
   assert.ok(runId, 'ocular train made a Linear run');
 
   await page.keyboard.press('Escape');
-  await runCommandPicking('Ocular: Evaluate Model', runId, 'val');
+  await session.runCommand('Ocular: Evaluate Model', runId, 'val');
   const view = await evaluationShowing(`${runId} · val`, 90_000);
   const counts = await view.locator('#matrix .cell').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
   assert.equal(counts.length, 100, 'a 10×10 matrix');

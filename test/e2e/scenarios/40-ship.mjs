@@ -35,19 +35,7 @@ scenario('ship: Export Model writes the ONNX file and reports parity; Serve Mode
   await session.quickOpen(MODEL_FILE);
   await session.editorLine('model DigitsCNN').waitFor();
 
-  // Not session.runCommand: it waits for the palette to close, and this command opens a pick at once.
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.pressSequentially('Ocular: Export Model', { delay: 10 });
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ocular: Export Model' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'onnx' }).first().waitFor();
-  await input.pressSequentially('onnx', { delay: 10 });
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'float16' }).first().waitFor();
-  await input.pressSequentially('float32', { delay: 10 });
-  await page.keyboard.press('Enter');
+  await session.runCommand('Ocular: Export Model', 'onnx', 'float32');
   const toasts = page.locator('.notifications-toasts .notification-toast');
   await toasts.filter({ hasText: /Exported to .*parity OK/ }).first().waitFor({ timeout: 90_000 });
   await session.shot('ship - export finished with its parity report');
