@@ -25,6 +25,21 @@ const WASM = 'wasm';
 
 type Attrs = tf.NamedAttrMap;
 
+/** What tfjs hands every kernel function. */
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown };
+
+/** The attributes that place a convolution's or a pooling's windows, as tfjs passes them. */
+interface WindowAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** A convolution gradient's attributes: the windows and the data layout. */
+interface ConvGradientAttrs extends WindowAttrs {
+  dataFormat: 'NHWC' | 'NCHW';
+}
+
 function call(name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs, backend: tf.KernelBackend): tf.TensorInfo {
   return tf.getKernel(name, WASM).kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
 }
@@ -35,17 +50,11 @@ function call(name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs, backend
  * stride 1, dilation s, padded as the forward pass was. Its output is `Ci×H'×W'×Co` with H' ≥ kh;
  * the first kh×kw positions are the gradient.
  */
-function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo {
+function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as BackendWasm;
   const x = inputs['x']!;
   const dy = inputs['dy']!;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvGradientAttrs & { filterShape: [number, number, number, number] };
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC data only, not ${dataFormat}.`);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const [kh, kw, ci, co] = filterShape;
@@ -81,17 +90,11 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTens
 const FAST_INPUT_GRADIENT_POSITIONS = 256;
 
 function conv2dBackpropInput(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const dy = inputs['dy']!;
     const filter = inputs['filter']!;
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      inputShape: [number, number, number, number];
-    };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvGradientAttrs & { inputShape: [number, number, number, number] };
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
     const { top, bottom, left, right } = info.padInfo;
     const [kh, kw] = [info.filterHeight, info.filterWidth];
@@ -169,7 +172,7 @@ function inputGradientByColumns(wasm: BackendWasm, dy: tf.TensorInfo, filter: tf
  * than transposing it first (platform-facts.md); backpropagation asks for exactly those products.
  */
 function batchMatMul(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
@@ -196,7 +199,7 @@ function batchMatMul(stock: tf.KernelFunc) {
  * end; the stock kernel computes an index per element, slowly. Other tilings go to it.
  */
 function tile(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const x = inputs['x']!;
     const { reps } = attrs as unknown as { reps: number[] };
@@ -219,7 +222,7 @@ function tile(stock: tf.KernelFunc) {
  * Sums are kept in doubles, as the CPU backend keeps them.
  */
 function sum(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo => {
+  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const x = inputs['x']!;
     const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -243,16 +246,11 @@ function sum(stock: tf.KernelFunc) {
  * row-major order, as PyTorch does; padded positions never win. Channels are the inner loop so
  * the heap is read in order.
  */
-function maxPoolGrad({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: unknown }): tf.TensorInfo {
+function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as BackendWasm;
   const input = inputs['input']!;
   const dy = inputs['dy']!;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as WindowAttrs & { filterSize: [number, number] | number };
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   // Allocate first: a heap that grows would detach views taken before.
