@@ -1,8 +1,12 @@
 /**
  * A loopback load generator for the prediction server, shared by the server's load test and
  * bench/serve.ts: `clients` concurrent clients each POST the same image to /predict, one request
- * after another, until `seconds` have passed.
+ * after another, until `seconds` have passed. Each request gives up after REQUEST_TIMEOUT_MS
+ * (counted as a failure), so a run ends at most that long after its deadline.
  */
+
+/** How long one request may take before it counts as a failure. */
+export const REQUEST_TIMEOUT_MS = 10_000;
 export interface LoadResult {
   readonly answered: number;
   /** Each failed request's status and body. */
@@ -22,7 +26,7 @@ export async function loadTest(url: string, options: { readonly clients: number;
       while (performance.now() < deadline) {
         const sent = performance.now();
         try {
-          const response = await fetch(`${url}/predict`, { method: 'POST', body: options.body, headers: options.headers });
+          const response = await fetch(`${url}/predict`, { method: 'POST', body: options.body, headers: options.headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
           const text = await response.text();
           if (response.status === 200) latenciesMs.push(performance.now() - sent);
           else failures.push(`${response.status} ${text}`);

@@ -1,8 +1,8 @@
 /**
  * The prediction server on loopback with a real (untrained, seeded) model: answers to good
  * requests match the model's own predictions, every bad request gets its JSON error and status
- * and the server goes on answering, and a load test (32 concurrent clients for
- * OCULAR_SERVE_LOAD_SECONDS, 2 s by default; bench/serve.ts runs 20 s) ends with zero errors.
+ * and the server goes on answering, and a load test (32 concurrent clients for 20 s, as the
+ * issue asks; OCULAR_SERVE_LOAD_SECONDS shortens it locally) ends with zero errors.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadServable, type Servable } from '../../server/src/serve/servable';
 import { startServer, type RunningServer } from '../../server/src/serve/server';
 import { greyPng } from '../support/png';
-import { loadTest } from '../../bench/serve-load';
+import { loadTest, REQUEST_TIMEOUT_MS } from '../../bench/serve-load';
 
 const MODEL = `model Tiny {
   input 1x8x8
@@ -130,10 +130,16 @@ describe('prediction server', () => {
     });
   }
 
-  test('32 concurrent clients under load: zero errors', async () => {
-    const seconds = Number(process.env.OCULAR_SERVE_LOAD_SECONDS ?? 2);
-    const result = await loadTest(server.url, { clients: 32, seconds, body: image(3), headers: headers({ 'content-type': 'image/png' }) });
+  const loadSeconds = Number(process.env.OCULAR_SERVE_LOAD_SECONDS ?? 20);
+  // Bounded: each client stops sending at the deadline and each request gives up after
+  // REQUEST_TIMEOUT_MS, so the test ends within that of its length even if the server stalls.
+  test(`32 concurrent clients for ${loadSeconds} s: zero errors`, { timeout: (loadSeconds + 60) * 1000 }, async () => {
+    assert.ok(loadSeconds > 0, `OCULAR_SERVE_LOAD_SECONDS must be a positive number of seconds, not ${process.env.OCULAR_SERVE_LOAD_SECONDS}`);
+    const result = await loadTest(server.url, { clients: 32, seconds: loadSeconds, body: image(3), headers: headers({ 'content-type': 'image/png' }) });
+    process.stdout.write(`# load: ${result.answered} answers in ${result.seconds.toFixed(1)} s (${(result.answered / result.seconds).toFixed(0)}/s), ${result.failures.length} failures\n`);
     assert.deepEqual(result.failures, []);
     assert.ok(result.answered >= 32, `only ${result.answered} answers`);
+    assert.ok(result.seconds >= loadSeconds, `the load ran ${result.seconds} s of ${loadSeconds}`);
+    assert.ok(result.seconds < loadSeconds + REQUEST_TIMEOUT_MS / 1000 + 5, `the clients went on ${result.seconds - loadSeconds} s past the deadline`);
   });
 });
