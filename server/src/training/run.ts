@@ -333,7 +333,7 @@ type Outcome = { readonly epochsDone: number; readonly best?: Best } & (
 );
 
 /** A loss that is not a finite number stops the run; `batch` is -1 for the validation loss. */
-class NonFinite {
+export class NonFinite {
   constructor(
     readonly batch: number,
     readonly value: number,
@@ -364,15 +364,7 @@ class EpochLoop {
   }
 
   private batchOptions(epoch: number, training: boolean): BatchOptions {
-    const { dataset, train, seed } = this.data;
-    return {
-      batchSize: train.batch,
-      seed,
-      epoch,
-      shuffle: training,
-      ...(training && dataset.augment.length > 0 ? { augment: dataset.augment } : {}),
-      ...(dataset.normalize ? { normalize: dataset.normalize } : {}),
-    };
+    return epochBatchOptions(this.data.train, this.data.dataset, this.data.seed, epoch, training);
   }
 
   /** Updates best and the patience count from a finished epoch; true when it is the new best. */
@@ -457,38 +449,23 @@ class EpochLoop {
     return this.patienceSpent ? 'early-stopped' : undefined;
   }
 
-  private async trainPhase(epoch: number, lr: number): Promise<{ loss: number; acc: number; seconds: number; images: number } | 'stopped'> {
-    const split = this.data.trainSplit;
-    const options = this.batchOptions(epoch, true);
-    const order = epochOrder(split.count, options.seed, epoch, true);
-    const batches = batchCount(split, options);
-    let lossSum = 0;
-    let correct = 0;
-    let images = 0;
-    const started = performance.now();
-    let lastLine = started;
-    let lastEvent = started;
-    for (let b = 0; b < batches; b++) {
-      await yieldToEvents();
-      if (this.signal?.aborted) return 'stopped';
-      const batch = makeBatch(split, options, order, b);
-      const step = await this.model.trainStep({ images: batch.x, labels: batch.y }, lr);
-      if (!Number.isFinite(step.loss)) throw new NonFinite(b, step.loss);
-      lossSum += step.loss * step.count;
-      correct += step.correct;
-      images += step.count;
-      const now = performance.now();
-      if (now - lastEvent >= BATCH_EVENT_MS || b === 0 || b === batches - 1) {
-        const metrics: BatchLine = { type: 'batch', epoch, batch: b, batches, loss: lossSum / images, acc: correct / images, images_per_s: images / ((now - started) / 1000) };
+  private async trainPhase(epoch: number, lr: number): Promise<EpochTraining | 'stopped'> {
+    let lastLine = performance.now();
+    let lastEvent = lastLine;
+    return trainEpoch(this.model, this.data.trainSplit, this.batchOptions(epoch, true), lr, {
+      ...(this.signal ? { signal: this.signal } : {}),
+      onBatch: (b, batches, running) => {
+        const now = performance.now();
+        if (now - lastEvent < BATCH_EVENT_MS && b !== 0 && b !== batches - 1) return;
+        const metrics: BatchLine = { type: 'batch', epoch, batch: b, batches, loss: running.loss, acc: running.acc, images_per_s: running.images / running.seconds };
         this.onEvent({ type: 'batch', metrics });
         lastEvent = now;
         if (now - lastLine >= BATCH_LINE_MS) {
           appendMetrics(this.dir, metrics);
           lastLine = now;
         }
-      }
-    }
-    return { loss: lossSum / images, acc: correct / images, seconds: (performance.now() - started) / 1000, images };
+      },
+    });
   }
 
   private async validate(): Promise<{ loss: number; acc: number; predicted: number[] }> {
@@ -504,4 +481,67 @@ class EpochLoop {
     const figures = validationFigures(probabilities, split.labels, this.data.classes, this.data.smoothing, this.data.classWeights);
     return { loss: figures.loss, acc: figures.correct / split.count, predicted: figures.predicted };
   }
+}
+
+/**
+ * The batches of one epoch of a train section: for training, shuffled by (seed, epoch) and
+ * augmented as the dataset says; for evaluation, in order and not augmented.
+ */
+export function epochBatchOptions(train: TrainConfig, dataset: DatasetConfig, seed: number, epoch: number, training: boolean): BatchOptions {
+  return {
+    batchSize: train.batch,
+    seed,
+    epoch,
+    shuffle: training,
+    ...(training && dataset.augment.length > 0 ? { augment: dataset.augment } : {}),
+    ...(dataset.normalize ? { normalize: dataset.normalize } : {}),
+  };
+}
+
+/** An epoch's training figures so far: mean loss and accuracy over the images seen, and the time taken. */
+export interface EpochTraining {
+  readonly loss: number;
+  readonly acc: number;
+  readonly seconds: number;
+  readonly images: number;
+}
+
+export interface EpochHooks {
+  /** Checked between batches: when aborted, the epoch ends early as 'stopped'. */
+  readonly signal?: AbortSignal;
+  /** After each batch, with its index, the epoch's batch count and the figures so far. */
+  readonly onBatch?: (batch: number, batches: number, running: EpochTraining) => void;
+  /**
+   * After each step that changed the weights (not while gradients accumulate), before the next
+   * batch: fine-tuning a pruned model puts its zeros back here (`compress/finetune.ts`).
+   */
+  readonly afterUpdate?: () => Promise<void>;
+}
+
+/**
+ * One epoch of training steps over a split, in the order `options` gives, at one learning rate:
+ * the loop every training goes through (a run's train phase, and fine-tuning after pruning).
+ * A loss that is not a finite number throws `NonFinite` with the batch.
+ */
+export async function trainEpoch(model: EngineModel, split: TensorSplit, options: BatchOptions, lr: number, hooks: EpochHooks = {}): Promise<EpochTraining | 'stopped'> {
+  const order = epochOrder(split.count, options.seed, options.epoch, options.shuffle ?? true);
+  const batches = batchCount(split, options);
+  let lossSum = 0;
+  let correct = 0;
+  let images = 0;
+  const started = performance.now();
+  const figures = (): EpochTraining => ({ loss: lossSum / images, acc: correct / images, seconds: (performance.now() - started) / 1000, images });
+  for (let b = 0; b < batches; b++) {
+    await yieldToEvents();
+    if (hooks.signal?.aborted) return 'stopped';
+    const batch = makeBatch(split, options, order, b);
+    const step = await model.trainStep({ images: batch.x, labels: batch.y }, lr);
+    if (!Number.isFinite(step.loss)) throw new NonFinite(b, step.loss);
+    if (step.updated && hooks.afterUpdate) await hooks.afterUpdate();
+    lossSum += step.loss * step.count;
+    correct += step.correct;
+    images += step.count;
+    hooks.onBatch?.(b, batches, figures());
+  }
+  return figures();
 }
