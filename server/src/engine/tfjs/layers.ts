@@ -7,6 +7,12 @@ import { streamSeed } from '../../random';
 
 type Pair = [number, number];
 
+/** A shard of a batch: its first image's index in the whole batch, and the whole batch's size. */
+export interface BatchShard {
+  readonly start: number;
+  readonly total: number;
+}
+
 const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? inputs[0]! : inputs);
 
 /**
@@ -56,6 +62,12 @@ export class SeededDropout extends tfl.layers.Layer {
   static readonly className = 'OcularSeededDropout';
   /** Masks drawn so far: part of a checkpoint's training state, so a resumed run draws the same next mask. */
   calls = 0;
+  /**
+   * Set while a data-parallel replica trains on a shard of a batch: where its images sit in the
+   * whole batch. The layer then draws the whole batch's mask and keeps the shard's rows, so the
+   * replicas together drop what one thread training on the whole batch would.
+   */
+  shard: BatchShard | undefined;
 
   constructor(
     private readonly rate: number,
@@ -72,7 +84,13 @@ export class SeededDropout extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
     const x = single(inputs);
     if (kwargs['training'] !== true || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, streamSeed(this.seed, `${this.name}#${this.calls++}`));
+    const seed = streamSeed(this.seed, `${this.name}#${this.calls++}`);
+    const shard = this.shard;
+    if (!shard || (shard.start === 0 && shard.total === x.shape[0])) return tf.dropout(x, this.rate, undefined, seed);
+    // tf.dropout multiplies by exactly this tensor, so a shard's rows come out as in the whole batch.
+    const [count, ...rest] = x.shape;
+    const multiplier = tf.dropout(tf.ones([shard.total, ...rest]), this.rate, undefined, seed);
+    return tf.mul(x, tf.slice(multiplier, [shard.start, ...rest.map(() => 0)], [count!, ...rest]));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
