@@ -29,6 +29,8 @@ const entries = [
   { entryPoints: ['server/src/host/views-worker.ts'], outfile: 'dist/views-worker.js', external: native },
   // Training runs in this one (server/src/training/host.ts starts it), for the language server and `ocular train`.
   { entryPoints: ['server/src/training/train-worker.ts'], outfile: 'dist/train-worker.js', external: native },
+  // Data-parallel training replicas (server/src/engine/tfjs/data-parallel.ts starts them from the training worker).
+  { entryPoints: ['server/src/engine/tfjs/replica-worker.ts'], outfile: 'dist/replica-worker.js', external: native },
   // The backend and GPU-setup checks behind the status bar and Check GPU Setup (server/src/host/device.ts).
   { entryPoints: ['server/src/host/device-worker.ts'], outfile: 'dist/device-worker.js', external: native },
   // Evaluation and saliency run in this one (server/src/host/evaluation.ts starts it).

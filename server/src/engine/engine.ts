@@ -76,6 +76,11 @@ export interface BuildOptions {
   readonly normalize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Given when the model will train: the engine checks that it can, and prepares the optimizer. */
   readonly training?: TrainingSetup;
+  /**
+   * Threads a training step may use. Engines whose backend computes on one thread split each
+   * batch over this many data-parallel replicas; when absent, the engine decides (one per core).
+   */
+  readonly threads?: number;
 }
 
 export interface StepResult {
@@ -110,6 +115,8 @@ export interface EngineModel {
   /** Trainable parameters, as the language counts them (batchnorm's running statistics excluded). */
   readonly trainableParams: number;
   readonly classes: number;
+  /** Threads a training step runs on: data-parallel replicas of the model, or 1. */
+  readonly threads: number;
   /** One training step on one batch, at the learning rate the schedule gives for this epoch. */
   trainStep(batch: Batch, learningRate: number): Promise<StepResult>;
   /**

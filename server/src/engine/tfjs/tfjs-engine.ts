@@ -3,14 +3,17 @@
  * at a time on the backend the ladder picked. Nothing of TensorFlow.js crosses the `Engine`
  * interface: batches come in and weights go out as typed arrays.
  */
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { ModelInfo } from '../../language/semantics/model';
-import { EngineError, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
+import { EngineError, type BackendPreference, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
 import { lossTargets } from '../loss';
 import { initialWeights } from '../network';
 import { selectBackend, type LadderOptions } from './backends';
+import { DataParallelModel } from './data-parallel';
 import { buildNetwork, readWeights, writeWeights, type BuiltNetwork } from './builder';
-import { SeededDropout } from './layers';
+import { SeededDropout, type BatchShard } from './layers';
 import { Optimizer } from './optimizers';
 
 /** PyTorch's cross-entropy from logits and the coefficient matrix of `lossTargets`. */
@@ -18,7 +21,15 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scal
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)))) as tf.Scalar);
 }
 
-class TfjsModel implements EngineModel {
+/** One shard's share of a training step, as tensors the caller disposes. */
+export interface ShardGradients {
+  readonly loss: tf.Scalar;
+  readonly correct: tf.Scalar;
+  readonly gradients: tf.Tensor[];
+}
+
+export class TfjsModel implements EngineModel {
+  readonly threads = 1;
   readonly trainableParams: number;
   readonly classes: number;
   private readonly trainable: tf.Variable[];
@@ -65,37 +76,80 @@ class TfjsModel implements EngineModel {
   }
 
   async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
-    const optimizer = this.optimizer;
-    const accumulate = this.options.training?.accumulate ?? 1;
-    if (!optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const training = this.options.training;
+    if (!training) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const shard = this.shardGradients(batch, lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights));
+    const updated = this.update(shard.gradients, learningRate);
+    const [loss, right] = await Promise.all([shard.loss.data(), shard.correct.data()]);
+    tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
+    return { loss: loss[0]!, correct: right[0]!, count: batch.labels.length, updated };
+  }
+
+  /**
+   * The gradients of one shard of a batch: `targets` are the shard's rows of the whole batch's
+   * loss coefficients (`lossTargets`), so the shards' losses and gradients add up to the whole
+   * batch's; `shard` places the images in the batch for dropout's masks. The tensors are the
+   * caller's to dispose.
+   */
+  shardGradients(batch: Batch, targets: Float32Array, shard?: BatchShard): ShardGradients {
     const x = this.images(batch.images);
-    const targets = this.targets(batch.labels);
+    const coefficients = tf.tensor2d(targets, [batch.labels.length, this.classes]);
     const labels = tf.tensor1d(batch.labels, 'int32');
+    const dropouts = this.dropouts();
+    for (const layer of dropouts) layer.shard = shard;
     let correct: tf.Scalar | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.network.model.apply(x, { training: true }) as tf.Tensor2D;
-      correct = tf.keep(countCorrect(logits, labels));
-      return crossEntropy(logits, targets);
-    }, this.trainable);
-    const gradients = this.trainable.map((v) => grads[v.name]!);
-    let updated = false;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.network.model.apply(x, { training: true }) as tf.Tensor2D;
+        correct = tf.keep(countCorrect(logits, labels));
+        return crossEntropy(logits, coefficients);
+      }, this.trainable);
+      return { loss: value, correct: correct!, gradients: this.trainable.map((v) => grads[v.name]!) };
+    } finally {
+      for (const layer of dropouts) layer.shard = undefined;
+      tf.dispose([x, coefficients, labels]);
+    }
+  }
+
+  /**
+   * Applies a whole batch's gradients (in `trainable` order) at the learning rate, or adds them
+   * to the sums while `accumulate` batches gather. True when the weights changed.
+   */
+  update(gradients: readonly tf.Tensor[], learningRate: number): boolean {
+    const optimizer = this.optimizer;
+    if (!optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const accumulate = this.options.training?.accumulate ?? 1;
     if (accumulate === 1) {
       optimizer.apply(gradients, learningRate);
-      updated = true;
-    } else {
-      const sums = (this.sums ??= this.trainable.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
-      tf.tidy(() => sums.forEach((sum, i) => sum.assign(tf.add(sum, gradients[i]!))));
-      if (++this.gathered === accumulate) {
-        // The mean of the gathered gradients, as PyTorch gets by dividing each batch's loss by the steps.
-        tf.tidy(() => optimizer.apply(sums.map((sum) => tf.div(sum, accumulate)), learningRate));
-        tf.tidy(() => sums.forEach((sum) => sum.assign(tf.zerosLike(sum))));
-        this.gathered = 0;
-        updated = true;
-      }
+      return true;
     }
-    const [loss, right] = await Promise.all([value.data(), correct!.data()]);
-    tf.dispose([x, targets, labels, value, correct!, ...gradients]);
-    return { loss: loss[0]!, correct: right[0]!, count: batch.labels.length, updated };
+    const sums = (this.sums ??= this.trainable.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
+    tf.tidy(() => sums.forEach((sum, i) => sum.assign(tf.add(sum, gradients[i]!))));
+    if (++this.gathered < accumulate) return false;
+    // The mean of the gathered gradients, as PyTorch gets by dividing each batch's loss by the steps.
+    tf.tidy(() => optimizer.apply(sums.map((sum) => tf.div(sum, accumulate)), learningRate));
+    tf.tidy(() => sums.forEach((sum) => sum.assign(tf.zerosLike(sum))));
+    this.gathered = 0;
+    return true;
+  }
+
+  /** Masks each dropout layer has drawn: a replica without a shard in a step takes the primary's. */
+  get dropoutCalls(): number[] {
+    return this.dropouts().map((layer) => layer.calls);
+  }
+
+  set dropoutCalls(calls: number[]) {
+    this.dropouts().forEach((layer, i) => (layer.calls = calls[i] ?? layer.calls));
+  }
+
+  /** The trainable variables, in the order `shardGradients` gives their gradients. */
+  get trainableVariables(): readonly tf.Variable[] {
+    return this.trainable;
+  }
+
+  /** The weights a training step changes besides the trainable ones: batchnorm's running statistics. */
+  get statistics(): readonly tf.Variable[] {
+    return this.network.bindings.filter((b) => !b.spec.trainable).map((b) => b.variable.read() as tf.Variable);
   }
 
   async evaluate(batch: Batch): Promise<EvaluationResult> {
@@ -190,6 +244,19 @@ export class TfjsEngine implements Engine {
   }
 
   async build(model: ModelInfo, options: BuildOptions): Promise<EngineModel> {
+    const primary = await this.buildReplica(model, options);
+    const threads = options.training ? this.trainingThreads(options.threads) : 1;
+    if (threads === 1) return primary;
+    try {
+      return await DataParallelModel.start(primary, model, options, this.device.backend as BackendPreference, threads);
+    } catch (error) {
+      primary.dispose();
+      throw error;
+    }
+  }
+
+  /** One model in this thread, whatever `options.threads` asks: what a data-parallel replica runs. */
+  async buildReplica(model: ModelInfo, options: BuildOptions): Promise<TfjsModel> {
     if (model.output && model.output.length !== 1) {
       throw new EngineError(`Model ${model.name} ends in ${model.output.join('×')}; a classifier ends in one score per class: add 'flatten' (or 'globalavgpool' and 'flatten') and 'dense classes'.`, model.section.body.statements.at(-1));
     }
@@ -201,5 +268,17 @@ export class TfjsEngine implements Engine {
       throw error;
     }
     return new TfjsModel(network, model, options);
+  }
+
+  /**
+   * Data-parallel threads for training: as asked, or one per core, on the backends that compute
+   * on one thread (the plain-JavaScript one, and WebAssembly without its thread pool). tfjs-node
+   * already spreads each kernel over the cores, so there it is always 1.
+   */
+  private trainingThreads(asked: number | undefined): number {
+    const backend = this.device.backend;
+    const oneThreaded = backend === 'cpu' || (backend === 'wasm' && getThreadsCount() === 1);
+    if (!oneThreaded) return 1;
+    return Math.max(1, Math.floor(asked ?? os.availableParallelism()));
   }
 }

@@ -1,0 +1,279 @@
+/**
+ * Data-parallel training over worker threads, for backends that compute on one thread (wasm,
+ * cpu): with it a training step uses every core. Each thread holds a replica of the model and its
+ * optimizer. A step splits the batch into shards, one per replica; each replica computes its
+ * shard's gradients (the shards' loss coefficients are rows of the whole batch's, so their
+ * gradients add up to the whole batch's) and writes them, with its batchnorm running statistics,
+ * into its own shared buffer. Then every replica sums the gradients of all buffers in the same
+ * order and applies the same update, so the replicas stay identical without sending weights.
+ * Dropout draws the whole batch's masks in every replica and keeps its shard's rows (see
+ * `SeededDropout.shard`), so without batchnorm a step equals one thread's within float rounding.
+ * Batchnorm normalises each shard with the shard's own statistics, as PyTorch's DataParallel and
+ * DistributedDataParallel without SyncBatchNorm do; the running statistics are averaged over the
+ * shards, weighted by their sizes.
+ *
+ * The model in this thread is the primary: evaluation, prediction and the weights and state
+ * read for checkpoints are its own; weights and state written to it are sent to every replica.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelInfo } from '../../language/semantics/model';
+import type { BackendPreference, Batch, BuildOptions, EngineModel, EvaluationResult, StepResult, TrainingState, WeightMap } from '../engine';
+import { lossTargets } from '../loss';
+import type { ShardGradients, TfjsModel } from './tfjs-engine';
+
+/** What a replica thread is started with. */
+export interface ReplicaSetup {
+  readonly model: ModelInfo;
+  readonly options: BuildOptions;
+  readonly backend: BackendPreference;
+  /** Every replica's exchange buffer, the primary's first; `index` is this replica's. */
+  readonly exchange: readonly SharedArrayBuffer[];
+  readonly index: number;
+}
+
+/** From the primary to a replica; every message is answered, in order. */
+export type ToReplica =
+  | { readonly type: 'step'; readonly batch: Batch; readonly targets: Float32Array; readonly start: number; readonly total: number }
+  /** `dropoutCalls`: the primary's dropout counters after the step, for a replica that had no shard. */
+  | { readonly type: 'combine'; readonly counts: readonly number[]; readonly learningRate: number; readonly dropoutCalls: number[] }
+  | { readonly type: 'weights'; readonly weights: WeightMap }
+  | { readonly type: 'state'; readonly state: TrainingState };
+
+/** From a replica to the primary. */
+export type FromReplica =
+  | { readonly type: 'ready' }
+  | { readonly type: 'gradients'; readonly loss: number; readonly correct: number }
+  | { readonly type: 'done' }
+  | { readonly type: 'failed'; readonly message: string };
+
+/** Floats of a model's exchange buffer: every trainable value, then every running statistic. */
+export function exchangeLength(model: TfjsModel): number {
+  return [...model.trainableVariables, ...model.statistics].reduce((sum, v) => sum + v.size, 0);
+}
+
+/** Writes a shard's gradients and the model's running statistics into its exchange buffer. */
+export function writeShard(model: TfjsModel, shard: ShardGradients, buffer: Float32Array): void {
+  let offset = 0;
+  for (const tensor of [...shard.gradients, ...model.statistics]) {
+    buffer.set(tensor.dataSync() as Float32Array, offset);
+    offset += tensor.size;
+  }
+}
+
+/**
+ * Applies the sum of the shards' gradients and the size-weighted mean of their running
+ * statistics. Every replica calls this with the same buffers and counts and gets the same
+ * weights: the sums run in buffer order, in float32 as the buffers hold them. Returns whether
+ * the weights changed (`TfjsModel.update`).
+ */
+export function applyShards(model: TfjsModel, buffers: readonly Float32Array[], counts: readonly number[], learningRate: number): boolean {
+  const variables = model.trainableVariables;
+  const statistics = model.statistics;
+  const gradientLength = variables.reduce((sum, v) => sum + v.size, 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const combined = new Float32Array(buffers[0]!.length);
+  buffers.forEach((buffer, i) => {
+    const count = counts[i]!;
+    if (count === 0) return;
+    for (let j = 0; j < gradientLength; j++) combined[j] = combined[j]! + buffer[j]!;
+    const weight = count / total;
+    for (let j = gradientLength; j < combined.length; j++) combined[j] = combined[j]! + buffer[j]! * weight;
+  });
+  let offset = 0;
+  const take = (v: tf.Variable): tf.Tensor => {
+    const tensor = tf.tensor(combined.subarray(offset, offset + v.size), v.shape);
+    offset += v.size;
+    return tensor;
+  };
+  const gradients = variables.map(take);
+  try {
+    tf.tidy(() => statistics.forEach((v) => v.assign(take(v))));
+    return model.update(gradients, learningRate);
+  } finally {
+    tf.dispose(gradients);
+  }
+}
+
+/** Splits `total` images into `parts` shards as even as can be, the larger first. */
+export function shardSizes(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/** The images and labels `start` to `start + count` of a batch. */
+export function sliceBatch(batch: Batch, start: number, count: number): Batch {
+  const perImage = batch.images.length / batch.labels.length;
+  return { images: batch.images.slice(start * perImage, (start + count) * perImage), labels: batch.labels.slice(start, start + count) };
+}
+
+/** One replica thread and its answers, which come in the order the messages went. */
+class Replica {
+  private readonly waiting: { resolve: (answer: FromReplica) => void; reject: (error: Error) => void }[] = [];
+  private stopped: Error | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    readonly index: number,
+  ) {
+    const fail = (error: Error): void => {
+      this.stopped ??= error;
+      for (const waiter of this.waiting.splice(0)) waiter.reject(this.stopped);
+    };
+    worker.on('message', (answer: FromReplica) => {
+      const waiter = this.waiting.shift();
+      if (!waiter) return;
+      if (answer.type === 'failed') waiter.reject(new Error(answer.message));
+      else waiter.resolve(answer);
+    });
+    worker.on('error', (error) => fail(new Error(`Training thread ${index + 1} stopped: ${error.message}`)));
+    worker.on('exit', (code) => fail(new Error(`Training thread ${index + 1} stopped (exit code ${code}).`)));
+  }
+
+  /** The next answer: `ready` once the replica is built. */
+  answer(): Promise<FromReplica> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  ask(message: ToReplica): Promise<FromReplica> {
+    const answer = this.answer();
+    if (!this.stopped) this.worker.postMessage(message);
+    return answer;
+  }
+
+  stop(): void {
+    this.stopped ??= new Error(`Training thread ${this.index + 1} was stopped.`);
+    void this.worker.terminate();
+  }
+}
+
+export class DataParallelModel implements EngineModel {
+  readonly trainableParams: number;
+  readonly classes: number;
+  /** Weights and state sent to the replicas: their failures, or undefined, checked before the next step. */
+  private syncing: Promise<Error | undefined>[] = [];
+
+  private constructor(
+    private readonly primary: TfjsModel,
+    private readonly replicas: readonly Replica[],
+    private readonly buffers: readonly Float32Array[],
+    private readonly options: BuildOptions,
+  ) {
+    this.trainableParams = primary.trainableParams;
+    this.classes = primary.classes;
+  }
+
+  /**
+   * Starts `threads − 1` replicas of `primary` (built from `model` and `options` on `backend`)
+   * and gives them the primary's weights. `workerScript` is `replica-worker.js` beside this module.
+   */
+  static async start(primary: TfjsModel, model: ModelInfo, options: BuildOptions, backend: BackendPreference, threads: number, workerScript = path.join(__dirname, 'replica-worker.js')): Promise<DataParallelModel> {
+    const length = exchangeLength(primary);
+    const exchange = Array.from({ length: threads }, () => new SharedArrayBuffer(length * 4));
+    const replicas: Replica[] = [];
+    try {
+      for (let index = 1; index < threads; index++) {
+        const setup: ReplicaSetup = { model, options: { ...options, threads: 1 }, backend, exchange, index };
+        replicas.push(new Replica(new Worker(workerScript, { workerData: setup }), index));
+      }
+      await Promise.all(replicas.map((replica) => replica.answer()));
+      const weights = await primary.getWeights();
+      await Promise.all(replicas.map((replica) => replica.ask({ type: 'weights', weights })));
+    } catch (error) {
+      for (const replica of replicas) replica.stop();
+      throw error;
+    }
+    return new DataParallelModel(
+      primary,
+      replicas,
+      exchange.map((buffer) => new Float32Array(buffer)),
+      options,
+    );
+  }
+
+  get threads(): number {
+    return this.replicas.length + 1;
+  }
+
+  async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
+    const training = this.options.training;
+    if (!training) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    for (const failure of await Promise.all(this.syncing.splice(0))) if (failure) throw failure;
+    const total = batch.labels.length;
+    const targets = lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights);
+    const counts = shardSizes(total, this.threads);
+    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const shardOf = (i: number) => ({ batch: sliceBatch(batch, starts[i]!, counts[i]!), targets: targets.slice(starts[i]! * this.classes, (starts[i]! + counts[i]!) * this.classes) });
+    const answers = this.replicas.map((replica) => {
+      const i = replica.index;
+      if (counts[i] === 0) return Promise.resolve<FromReplica>({ type: 'gradients', loss: 0, correct: 0 });
+      return replica.ask({ type: 'step', ...shardOf(i), start: starts[i]!, total });
+    });
+    // Each answer is handled as it comes, so a failed replica does not leave a rejection unheard.
+    const settled = Promise.allSettled(answers);
+    let loss = 0;
+    let correct = 0;
+    const own = shardOf(0);
+    const shard = this.primary.shardGradients(own.batch, own.targets, { start: 0, total });
+    try {
+      writeShard(this.primary, shard, this.buffers[0]!);
+      loss += shard.loss.dataSync()[0]!;
+      correct += shard.correct.dataSync()[0]!;
+    } finally {
+      tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
+    }
+    for (const result of await settled) {
+      if (result.status === 'rejected') throw result.reason;
+      const answer = result.value;
+      if (answer.type !== 'gradients') throw new Error(`A training thread answered ${answer.type} to a step.`);
+      loss += answer.loss;
+      correct += answer.correct;
+    }
+    const dropoutCalls = this.primary.dropoutCalls;
+    const combined = this.replicas.map((replica) => replica.ask({ type: 'combine', counts, learningRate, dropoutCalls }));
+    const updated = applyShards(this.primary, this.buffers, counts, learningRate);
+    // The replicas read the primary's buffer while they combine: the next step may write it only after.
+    await Promise.all(combined);
+    return { loss, correct, count: total, updated };
+  }
+
+  evaluate(batch: Batch): Promise<EvaluationResult> {
+    return this.primary.evaluate(batch);
+  }
+
+  predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
+    return this.primary.predict(images);
+  }
+
+  saliency(images: Uint8Array | Float32Array, classes: Int32Array): Promise<Float32Array> {
+    return this.primary.saliency(images, classes);
+  }
+
+  getWeights(): Promise<WeightMap> {
+    return this.primary.getWeights();
+  }
+
+  setWeights(weights: WeightMap): void {
+    this.primary.setWeights(weights);
+    this.sync({ type: 'weights', weights });
+  }
+
+  getTrainingState(): Promise<TrainingState> {
+    return this.primary.getTrainingState();
+  }
+
+  setTrainingState(state: TrainingState): void {
+    this.primary.setTrainingState(state);
+    this.sync({ type: 'state', state });
+  }
+
+  private sync(message: ToReplica): void {
+    for (const replica of this.replicas) this.syncing.push(replica.ask(message).then(() => undefined, (error: Error) => error));
+  }
+
+  dispose(): void {
+    for (const replica of this.replicas) replica.stop();
+    this.primary.dispose();
+  }
+}

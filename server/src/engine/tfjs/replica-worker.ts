@@ -1,0 +1,53 @@
+/**
+ * A data-parallel training replica (see `data-parallel.ts`), in its own worker thread with its
+ * own TensorFlow.js backend: it builds the model as the primary did and answers the primary's
+ * messages in order until it is terminated.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { applyShards, writeShard, type FromReplica, type ReplicaSetup, type ToReplica } from './data-parallel';
+import { TfjsEngine } from './tfjs-engine';
+
+async function main(): Promise<void> {
+  const setup = workerData as ReplicaSetup;
+  const port = parentPort!;
+  const answer = (message: FromReplica): void => port.postMessage(message);
+  const engine = await TfjsEngine.create({ preference: setup.backend });
+  const model = await engine.buildReplica(setup.model, setup.options);
+  const buffers = setup.exchange.map((buffer) => new Float32Array(buffer));
+  const own = buffers[setup.index]!;
+  const handle = (message: ToReplica): FromReplica => {
+    switch (message.type) {
+      case 'step': {
+        const shard = model.shardGradients(message.batch, message.targets, { start: message.start, total: message.total });
+        try {
+          writeShard(model, shard, own);
+          return { type: 'gradients', loss: shard.loss.dataSync()[0]!, correct: shard.correct.dataSync()[0]! };
+        } finally {
+          tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
+        }
+      }
+      case 'combine':
+        model.dropoutCalls = message.dropoutCalls;
+        applyShards(model, buffers, message.counts, message.learningRate);
+        return { type: 'done' };
+      case 'weights':
+        model.setWeights(message.weights);
+        return { type: 'done' };
+      case 'state':
+        model.setTrainingState(message.state);
+        return { type: 'done' };
+    }
+  };
+  // One failing message is answered with its error; the primary decides what follows.
+  port.on('message', (message: ToReplica) => {
+    try {
+      answer(handle(message));
+    } catch (error) {
+      answer({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  answer({ type: 'ready' });
+}
+
+main().catch((error: unknown) => parentPort!.postMessage({ type: 'failed', message: `The training thread could not start: ${error instanceof Error ? error.message : String(error)}` } satisfies FromReplica));
