@@ -91,7 +91,7 @@ describe('compression', () => {
     const report = await exportModel({ target: path.join(dir, 'm.ocular'), format: 'onnx', outDir: path.join(dir, 'pruned'), backend: 'wasm', parityImages: 4, prune: 0.5 });
     const model = analyze(fs.readFileSync(path.join(dir, 'm.ocular'), 'utf8')).models[0]!;
     assert.deepEqual(report.compression?.layers?.map((l) => [l.key, l.sparsity]), model.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').map((l) => [`${l.path}.weight`, 0.5]));
-    assert.equal(report.compression?.fineTuned, false);
+    assert.equal(report.compression?.fineTuning, undefined);
   });
 
   test('quantising a TF.js export is refused with the reason', async () => {

@@ -1,13 +1,13 @@
 /**
  * `ocular export FILE|RUN_DIR --format onnx|tfjs|pytorch --out DIR [--quantize int8|float16]
- * [--prune SHARE] [--backend B]`: writes the export, loads it back, checks its predictions against
+ * [--prune SHARE [--finetune EPOCHS]] [--backend B]`: writes the export, loads it back, checks its predictions against
  * the model's and prints the parity (and compression) report. Exit 1 when parity fails or the
  * export cannot be made (the files stay for inspection), 2 on a usage mistake.
  */
 import type { BackendPreference } from '../engine/engine';
 import { EXPORT_FORMATS, ExportError, exportModel, exportReportText, type ExportFormat, type ExportRequest } from '../export/export';
 
-export const EXPORT_USAGE = '  ocular export FILE|RUN_DIR --format onnx|tfjs|pytorch --out DIR [--quantize int8|float16] [--prune 0.5]\n                                   export a run (or a model file\'s newest run) and check its predictions\n';
+export const EXPORT_USAGE = '  ocular export FILE|RUN_DIR --format onnx|tfjs|pytorch --out DIR [--quantize int8|float16] [--prune 0.5 [--finetune 2]]\n                                   export a run (or a model file\'s newest run) and check its predictions\n';
 
 export function parseExportArgs(args: readonly string[]): ExportRequest | string {
   let target: string | undefined;
@@ -15,6 +15,7 @@ export function parseExportArgs(args: readonly string[]): ExportRequest | string
   let outDir: string | undefined;
   let quantize: 'int8' | 'float16' | undefined;
   let prune: number | undefined;
+  let fineTune: number | undefined;
   let backend: BackendPreference | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -35,6 +36,10 @@ export function parseExportArgs(args: readonly string[]): ExportRequest | string
       prune = Number(value);
       if (!(prune >= 0 && prune < 1)) return '--prune takes the share of weights to zero, such as 0.5 (0 up to, not including, 1)';
       i++;
+    } else if (arg === '--finetune') {
+      fineTune = Number(value);
+      if (!value || !/^\d+$/.test(value) || fineTune < 1) return `--finetune takes the number of epochs to fine-tune the pruned weights, a whole number such as 2 (1 or more), not '${value ?? ''}'`;
+      i++;
     } else if (arg === '--backend') {
       if (!value || !['auto', 'gpu', 'native', 'wasm', 'cpu'].includes(value)) return '--backend takes auto, gpu, native, wasm or cpu';
       backend = value as BackendPreference;
@@ -50,7 +55,8 @@ export function parseExportArgs(args: readonly string[]): ExportRequest | string
   if (target === undefined) return 'give a model file or a run folder';
   if (!format) return `--format is needed: ${EXPORT_FORMATS.join(', ')}`;
   if (!outDir) return '--out is needed: the folder to write the export into';
-  return { target, format, outDir, ...(quantize ? { quantize } : {}), ...(prune !== undefined ? { prune } : {}), ...(backend ? { backend } : {}) };
+  if (fineTune !== undefined && !(prune !== undefined && prune > 0)) return '--finetune fine-tunes pruned weights: give --prune with a share above 0 too, such as --prune 0.5 --finetune 2';
+  return { target, format, outDir, ...(quantize ? { quantize } : {}), ...(prune !== undefined ? { prune } : {}), ...(fineTune !== undefined ? { fineTune } : {}), ...(backend ? { backend } : {}) };
 }
 
 export async function exportCommand(args: readonly string[]): Promise<number> {
@@ -60,7 +66,10 @@ export async function exportCommand(args: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    process.stdout.write(exportReportText(await exportModel(request)));
+    const onFineTuneEpoch = (epoch: number, epochs: number, loss: number, acc: number, seconds: number): void => {
+      process.stderr.write(`fine-tuning epoch ${epoch + 1}/${epochs}: train loss ${loss.toFixed(4)}, accuracy ${(acc * 100).toFixed(1)}% (${seconds.toFixed(1)} s)\n`);
+    };
+    process.stdout.write(exportReportText(await exportModel({ ...request, onFineTuneEpoch })));
     return 0;
   } catch (error) {
     if (error instanceof ExportError && error.report) process.stdout.write(exportReportText(error.report));

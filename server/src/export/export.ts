@@ -1,5 +1,6 @@
 /**
- * One export: a model file or run folder, optionally quantised or pruned, written in one format
+ * One export: a model file or run folder, optionally pruned (and then fine-tuned) and quantised,
+ * written in one format
  * and checked on the spot: the written files are loaded back and predict the same images as the
  * engine with the same weights (parity), and when the weights were compressed, the engine with
  * the original weights is compared with the compressed ones (accuracy per class when the images
@@ -10,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference, WeightMap } from '../engine/engine';
-import { pruneWeights, type LayerSparsity } from '../compress/prune';
+import { fineTunePruned, type FineTuneOptions } from '../compress/finetune';
+import { kernelSparsity, pruneWeights, type LayerSparsity } from '../compress/prune';
 import { loadServable, type Servable } from '../serve/servable';
 import { loadOnnx } from './onnx-runtime';
 import { exportOnnx, ONNX_MODEL_FILE } from './onnx';
@@ -30,6 +32,10 @@ export interface ExportRequest {
   readonly quantize?: 'int8' | 'float16';
   /** Share of each kernel's weights to set to zero, 0–1. */
   readonly prune?: number;
+  /** Epochs to fine-tune the pruned weights for, with the zeros kept (needs `prune`). */
+  readonly fineTune?: number;
+  /** Told after each fine-tuning epoch, for people following a long export. */
+  readonly onFineTuneEpoch?: FineTuneOptions['onEpoch'];
   readonly backend?: BackendPreference;
   readonly cacheDir?: string;
   /** Most images the parity check predicts (default PARITY_IMAGES; generated images are fewer). */
@@ -42,16 +48,30 @@ export interface AccuracyFigures {
   readonly perClass: readonly number[];
 }
 
+export interface FineTuningReport {
+  readonly epochs: number;
+  readonly learningRate: number;
+  readonly trainImages: number;
+  /** Each epoch's mean training loss and accuracy. */
+  readonly trainLoss: readonly number[];
+  readonly trainAcc: readonly number[];
+  /** The pruned weights before fine-tuning, when the images have labels. */
+  readonly afterPruning?: AccuracyFigures;
+}
+
 export interface CompressionReport {
   readonly quantize?: 'int8' | 'float16';
   readonly prune?: number;
+  /** Each kernel's sparsity in the exported weights (after fine-tuning, which keeps the zeros). */
   readonly layers?: readonly LayerSparsity[];
-  readonly fineTuned: false;
+  /** Absent when the pruned weights were exported as pruned. */
+  readonly fineTuning?: FineTuningReport;
   /** Bytes of weights as float32 and as the export stores them (ONNX: the file's size). */
   readonly bytesBefore: number;
   readonly bytesAfter: number;
   /** Share of images whose top class is unchanged. */
   readonly top1Agreement: number;
+  /** Accuracy of the original weights and of the exported ones, when the images have labels. */
   readonly before?: AccuracyFigures;
   readonly after?: AccuracyFigures;
 }
@@ -133,18 +153,40 @@ function predictPytorch(outDir: string, servable: Servable, images: ParityImages
 
 const weightBytes = (weights: WeightMap): number => [...weights.values()].reduce((sum, t) => sum + t.values.byteLength, 0);
 
+/** Refuses a request whose options do not go together, before anything is loaded. */
+function checkRequest(request: Omit<ExportRequest, 'target'>): void {
+  if (request.quantize && request.format !== 'onnx') throw new ExportError(`--quantize is for the ONNX export, which stores int8 and float16 weights; ${request.format} stores float32.`);
+  if (request.fineTune !== undefined && !(Number.isInteger(request.fineTune) && request.fineTune >= 1)) throw new ExportError(`--finetune takes a whole number of epochs, 1 or more, not ${request.fineTune}.`);
+  if (request.fineTune !== undefined && !(request.prune !== undefined && request.prune > 0)) throw new ExportError('--finetune fine-tunes pruned weights: give --prune with a share above 0 too.');
+}
+
 /** Exports a loaded model; the caller disposes of it. */
 export async function exportServable(servable: Servable, request: Omit<ExportRequest, 'target'>): Promise<ExportReport> {
-  if (request.quantize && request.format !== 'onnx') throw new ExportError(`--quantize is for the ONNX export, which stores int8 and float16 weights; ${request.format} stores float32.`);
+  checkRequest(request);
   const images = await parityImages(servable, { ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}), ...(request.parityImages ? { max: request.parityImages } : {}) });
   const classes = servable.preprocessing.classes.length;
   const originalWeights = servable.weights;
   const originalProbabilities = await servable.engineModel.predict(images.images);
 
-  // The weights as the export will hold them: pruned, then quantised.
+  // The weights as the export will hold them: pruned, fine-tuned with the zeros kept, then quantised.
   let weights: WeightMap = originalWeights;
   let layers: LayerSparsity[] | undefined;
+  let fineTuning: FineTuningReport | undefined;
   if (request.prune !== undefined && request.prune > 0) ({ weights, layers } = pruneWeights(weights, request.prune));
+  if (request.fineTune !== undefined && layers) {
+    servable.engineModel.setWeights(weights);
+    const prunedProbabilities = await servable.engineModel.predict(images.images);
+    const tuned = await fineTunePruned(servable, weights, layers, {
+      epochs: request.fineTune,
+      ...(request.backend ? { backend: request.backend } : {}),
+      ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}),
+      ...(request.onFineTuneEpoch ? { onEpoch: request.onFineTuneEpoch } : {}),
+    });
+    weights = tuned.weights;
+    layers = kernelSparsity(weights);
+    const { weights: _weights, ...figures } = tuned;
+    fineTuning = { ...figures, ...(images.labels ? { afterPruning: accuracy(prunedProbabilities, images.labels, classes) } : {}) };
+  }
   const encoding: WeightEncoding = request.quantize ?? 'float32';
   if (encoding !== 'float32') weights = quantizedWeights(weights, encoding);
   const compressed = weights !== originalWeights;
@@ -192,7 +234,7 @@ export async function exportServable(servable: Servable, request: Omit<ExportReq
       ...(request.quantize ? { quantize: request.quantize } : {}),
       ...(request.prune ? { prune: request.prune } : {}),
       ...(layers ? { layers } : {}),
-      fineTuned: false,
+      ...(fineTuning ? { fineTuning } : {}),
       bytesBefore: weightBytes(originalWeights),
       bytesAfter: request.format === 'onnx' ? fs.statSync(files[0]!).size : weightBytes(weights),
       top1Agreement: agreement,
@@ -218,6 +260,7 @@ export async function exportServable(servable: Servable, request: Omit<ExportReq
 }
 
 export async function exportModel(request: ExportRequest): Promise<ExportReport> {
+  checkRequest(request);
   const servable = await loadServable(request.target, request.backend ? { backend: request.backend } : {});
   try {
     return await exportServable(servable, request);
@@ -234,11 +277,18 @@ export function exportReportText(report: ExportReport): string {
   lines.push(report.parity ? `Parity — ${parityLine(report.parity)}` : `Parity — ${report.parityUnchecked ?? 'not checked'}`);
   const compression = report.compression;
   if (compression) {
-    const what = [compression.quantize ? `${compression.quantize} weights` : '', compression.prune ? `pruned to ${percent(compression.prune)} sparsity (no fine-tuning)` : ''].filter(Boolean).join(', ');
+    const tuning = compression.fineTuning;
+    const pruned = compression.prune ? `pruned to ${percent(compression.prune)} sparsity ${tuning ? `and fine-tuned ${tuning.epochs} epoch${tuning.epochs === 1 ? '' : 's'} at lr ${tuning.learningRate} on ${tuning.trainImages} training images` : '(no fine-tuning)'}` : '';
+    const what = [pruned, compression.quantize ? `${compression.quantize} weights` : ''].filter(Boolean).join(', ');
     lines.push(`Compression — ${what}: ${(compression.bytesBefore / 1024).toFixed(1)} KiB of float32 weights → ${(compression.bytesAfter / 1024).toFixed(1)} KiB; top-1 unchanged on ${percent(compression.top1Agreement)}`);
-    if (compression.before && compression.after) {
-      lines.push(`  accuracy ${percent(compression.before.accuracy)} → ${percent(compression.after.accuracy)}`);
-      compression.before.perClass.forEach((value, i) => lines.push(`    ${report.classes[i]}: ${percent(value)} → ${percent(compression.after!.perClass[i]!)}`));
+    tuning?.trainLoss.forEach((loss, e) => lines.push(`  fine-tuning epoch ${e + 1}: train loss ${loss.toFixed(4)}, train accuracy ${percent(tuning.trainAcc[e]!)}`));
+    const { before, after } = compression;
+    if (before && after) {
+      // With fine-tuning, three columns: the original weights, the pruned ones, the exported (fine-tuned) ones.
+      const columns = tuning?.afterPruning ? [before, tuning.afterPruning, after] : [before, after];
+      const arrow = (figure: (a: AccuracyFigures) => number): string => columns.map((c) => percent(figure(c))).join(' → ');
+      lines.push(`  accuracy ${arrow((c) => c.accuracy)}${tuning?.afterPruning ? ' (before pruning → after pruning → after fine-tuning)' : ''}`);
+      before.perClass.forEach((_, i) => lines.push(`    ${report.classes[i]}: ${arrow((c) => c.perClass[i]!)}`));
     }
     for (const layer of compression.layers ?? []) lines.push(`  ${layer.key}: ${percent(layer.sparsity)} zero of ${layer.weights}`);
   }

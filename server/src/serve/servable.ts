@@ -11,9 +11,9 @@ import type { BackendPreference, EngineModel, WeightMap } from '../engine/engine
 import { TfjsEngine } from '../engine/tfjs/tfjs-engine';
 import { analyze } from '../language/analysis';
 import type { ModelInfo } from '../language/semantics/model';
-import type { DatasetConfig } from '../language/semantics/settings';
+import type { DatasetConfig, TrainConfig } from '../language/semantics/settings';
 import type { ImageShape, ResizeMode } from '../data/index';
-import { checkpointFile, listRuns, readCheckpoint, readRun, runsFolderFor } from '../training/runs';
+import { checkpointFile, listRuns, readCheckpoint, readRun, runsFolderFor, type EpochLine } from '../training/runs';
 
 export interface Preprocessing {
   /** Channels, height, width. */
@@ -28,6 +28,10 @@ export interface Servable {
   readonly model: ModelInfo;
   /** The dataset its train section pairs it with, when it has one: parity checks predict its validation split. */
   readonly dataset?: DatasetConfig;
+  /** The model's train section, when it has one: fine-tuning after pruning trains with its settings. */
+  readonly train?: TrainConfig;
+  /** The epochs that trained the weights (their checkpoint's history); absent for untrained weights. */
+  readonly history?: readonly EpochLine[];
   readonly preprocessing: Preprocessing;
   readonly weights: WeightMap;
   /** Where the weights came from, for people: a checkpoint's path or "untrained (seed 42)". */
@@ -91,11 +95,14 @@ export async function loadServable(target: string, options: { readonly backend?:
   let normalize = dataset?.normalize;
   let weights: WeightMap | undefined;
   let weightsSource: string;
+  let history: readonly EpochLine[] | undefined;
   const seed = train?.seed ?? 0;
   if (located.runDir) {
     const record = readRun(located.runDir);
     const file = fs.existsSync(checkpointFile(located.runDir, 'best')) ? checkpointFile(located.runDir, 'best') : checkpointFile(located.runDir, 'last');
-    weights = readCheckpoint(file).weights;
+    const checkpoint = readCheckpoint(file);
+    weights = checkpoint.weights;
+    history = checkpoint.history;
     weightsSource = file;
     classes = record.classes;
     normalize = record.normalize;
@@ -118,6 +125,8 @@ export async function loadServable(target: string, options: { readonly backend?:
     modelFile: located.modelFile,
     model,
     ...(dataset ? { dataset } : {}),
+    ...(train ? { train } : {}),
+    ...(history ? { history } : {}),
     preprocessing: { inputShape, resize: dataset?.resize ?? 'stretch', ...(normalize ? { normalize } : {}), classes },
     weights,
     weightsSource,
