@@ -234,6 +234,8 @@ export interface TrainParams {
   /** Continue this run of the file from its last complete epoch instead of starting a new one. */
   readonly resumeRunId?: string;
   readonly backend: BackendSetting;
+  /** The `ocular.trainingThreads` setting: data-parallel threads on wasm and cpu; one per core when absent. */
+  readonly threads?: number;
 }
 
 export interface TrainResult {

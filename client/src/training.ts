@@ -42,6 +42,12 @@ export function describeResult(result: TrainResult): string {
   return result.error ? `${what} ${result.error}` : what;
 }
 
+/** The `ocular.trainingThreads` setting as the train request takes it: absent for 0 (one per core). */
+function threadsSetting(): { threads?: number } {
+  const threads = vscode.workspace.getConfiguration('ocular').get<number>('trainingThreads', 0);
+  return Number.isInteger(threads) && threads > 0 ? { threads } : {};
+}
+
 /** The status bar's backend and device, refreshed when the setting changes; it opens Check GPU Setup. */
 class BackendStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ocular.backend', vscode.StatusBarAlignment.Right, 100);
@@ -153,7 +159,7 @@ export class Training implements vscode.Disposable {
       this.reporters.set(key, progress);
       progress.report({ message: 'loading the dataset' });
       try {
-        const result = await this.client.sendRequest(TrainRequest, { uri: key, backend: backendSetting(), ...(model ? { model } : {}), ...(resumeRunId ? { resumeRunId } : {}) }, token);
+        const result = await this.client.sendRequest(TrainRequest, { uri: key, backend: backendSetting(), ...threadsSetting(), ...(model ? { model } : {}), ...(resumeRunId ? { resumeRunId } : {}) }, token);
         const text = describeResult(result);
         if (result.status === 'failed') void vscode.window.showErrorMessage(text);
         else void vscode.window.showInformationMessage(text);

@@ -34,8 +34,24 @@ describe('ocular train', () => {
     assert.equal(readRun(path.join(runsFolderFor(file), runIdOf(result.stdout))).status, 'completed');
   });
 
+  it('trains on the data-parallel threads --threads asks for, and says so in the run', () => {
+    for (const [threads, device] of [
+      ['2', / × 2 data-parallel threads$/],
+      ['1', /thread\)$/],
+    ] as const) {
+      const file = writeFixture();
+      const result = ocular('train', file, '--backend', 'wasm', '--epochs', '1', '--threads', threads);
+      assert.equal(result.status, 0, result.stderr);
+      const record = readRun(path.join(runsFolderFor(file), runIdOf(result.stdout)));
+      assert.match(record.device, device);
+      assert.ok(result.stdout.includes(record.device), 'the first line names the device');
+      assert.equal(record.status, 'completed');
+    }
+  });
+
   const wrong: [string, string[], number, RegExp][] = [
     ['an unknown backend', ['--backend', 'tpu'], 2, /--backend takes auto, gpu, native, wasm, cpu/],
+    ['no threads', ['--threads', '0'], 2, /--threads takes a whole number, 1 or more/],
     ['a file with errors', ['--epochs', '1'], 1, /tiny\.ocular:4:\d+: error: .*reluu/],
     ['an unknown run to resume', ['--resume', 'Nope-1'], 1, /error: .*Cannot resume Nope-1/],
   ];

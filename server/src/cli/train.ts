@@ -1,5 +1,5 @@
 /**
- * `ocular train FILE [--backend auto|gpu|native|wasm|cpu] [--resume RUN_ID] [--epochs N] [--model NAME]`:
+ * `ocular train FILE [--backend auto|gpu|native|wasm|cpu] [--resume RUN_ID] [--epochs N] [--model NAME] [--threads N]`:
  * trains a model file's train section in the training worker, as Train Model does in the editor,
  * into the same runs folder. On a terminal a progress bar follows the batches; otherwise each
  * epoch is one plain line. Ctrl+C stops the run at the next batch (its last complete epoch stays
@@ -14,7 +14,7 @@ import type { TrainEvent, TrainRequest } from '../training/run';
 import type { EpochLine, RunRecord } from '../training/runs';
 
 export const TRAIN_USAGE =
-  '  ocular train FILE [--backend auto|gpu|native|wasm|cpu] [--resume RUN_ID] [--epochs N] [--model NAME]\n                                   train a model file into .ocular/runs/ beside it (Ctrl+C stops)\n';
+  '  ocular train FILE [--backend auto|gpu|native|wasm|cpu] [--resume RUN_ID] [--epochs N] [--model NAME] [--threads N]\n                                   train a model file into .ocular/runs/ beside it (Ctrl+C stops)\n';
 
 const BACKENDS: readonly BackendPreference[] = ['auto', 'gpu', 'native', 'wasm', 'cpu'];
 
@@ -25,6 +25,7 @@ export function parseTrainArgs(args: readonly string[]): TrainRequest | string {
   let resumeRunId: string | undefined;
   let epochs: number | undefined;
   let model: string | undefined;
+  let threads: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string | undefined => args[++i];
@@ -38,6 +39,9 @@ export function parseTrainArgs(args: readonly string[]): TrainRequest | string {
     } else if (arg === '--epochs') {
       epochs = Number(value());
       if (!Number.isInteger(epochs) || epochs < 1) return '--epochs takes a whole number, 1 or more';
+    } else if (arg === '--threads') {
+      threads = Number(value());
+      if (!Number.isInteger(threads) || threads < 1) return '--threads takes a whole number, 1 or more';
     } else if (arg === '--model') {
       model = value();
       if (!model) return '--model takes the name of a model with a train section';
@@ -52,7 +56,7 @@ export function parseTrainArgs(args: readonly string[]): TrainRequest | string {
   if (file === undefined) return 'give the model file to train';
   const modelFile = path.resolve(file);
   // The same decoded-image cache as ocular check: .ocular/cache of the current folder when it holds the file.
-  return { modelFile, cacheDir: cacheDirFor(modelFile, [process.cwd()]), ...(backend ? { backend } : {}), ...(resumeRunId ? { resumeRunId } : {}), ...(epochs ? { epochs } : {}), ...(model ? { model } : {}) };
+  return { modelFile, cacheDir: cacheDirFor(modelFile, [process.cwd()]), ...(backend ? { backend } : {}), ...(resumeRunId ? { resumeRunId } : {}), ...(epochs ? { epochs } : {}), ...(model ? { model } : {}), ...(threads ? { threads } : {}) };
 }
 
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;

@@ -169,7 +169,7 @@ export function registerTraining(connection: Connection, sources: TrainingSource
         sources.log(`Training event ${event.type} of ${file} could not be shown: ${message(error)}`);
       }
     };
-    const handle = startTraining({ modelFile: file, backend: params.backend, ...(params.model ? { model: params.model } : {}), ...(params.resumeRunId ? { resumeRunId: params.resumeRunId } : {}) }, onEvent);
+    const handle = startTraining({ modelFile: file, backend: params.backend, ...(params.threads ? { threads: params.threads } : {}), ...(params.model ? { model: params.model } : {}), ...(params.resumeRunId ? { resumeRunId: params.resumeRunId } : {}) }, onEvent);
     running.set(file, { cancel: handle.cancel });
     const cancellations = [progress.token.onCancellationRequested(() => handle.cancel()), token.onCancellationRequested(() => handle.cancel())];
     try {

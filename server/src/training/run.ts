@@ -44,6 +44,11 @@ import {
   type RunRecord,
 } from './runs';
 
+/** The device a run trains on, as the engine describes it, with the data-parallel threads it uses. */
+function trainingDevice(device: DeviceInfo, threads: number): DeviceInfo {
+  return threads > 1 ? { ...device, description: `${device.description} × ${threads} data-parallel threads` } : device;
+}
+
 export interface TrainRequest {
   /** The model file, absolute. */
   readonly modelFile: string;
@@ -56,6 +61,8 @@ export interface TrainRequest {
   readonly epochs?: number;
   /** Where decoded images are cached; `.ocular/cache` beside the model file by default. */
   readonly cacheDir?: string;
+  /** Data-parallel training threads on the one-threaded backends (wasm, cpu); one per core when absent. */
+  readonly threads?: number;
   /** Decoding threads (the data layer's default when absent). */
   readonly decodeWorkers?: number;
 }
@@ -227,7 +234,8 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
   for (const label of trainSplit!.labels) counts[label]!++;
   const setup = trainingSetup(train, counts);
   const engine = await TfjsEngine.create({ preference: request.backend ?? 'auto' });
-  const built = await engine.build(model, { seed, training: setup });
+  const built = await engine.build(model, { seed, training: setup, ...(request.threads ? { threads: request.threads } : {}) });
+  const device = trainingDevice(engine.device, built.threads);
 
   const { id, dir } = previous ? { id: previous.id, dir: path.join(runsDir, previous.id) } : createRunFolder(runsDir, model.name, new Date());
   let record: RunRecord = {
@@ -242,7 +250,7 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     ...(dataset.normalize ? { normalize: dataset.normalize } : {}),
     config: plainConfig(train, dataset, epochs),
     backend: engine.device.backend,
-    device: engine.device.description,
+    device: device.description,
     seed,
     pid: process.pid,
     status: 'running',
@@ -267,7 +275,7 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     const startEpoch = checkpoint ? checkpoint.epoch + 1 : 0;
     if (previous) appendMetrics(dir, { type: 'resume', epoch: startEpoch, time: new Date().toISOString() });
     save({});
-    onEvent({ type: 'started', run: record, device: engine.device, ...(checkpoint ? { resumedFrom: startEpoch } : {}) });
+    onEvent({ type: 'started', run: record, device, ...(checkpoint ? { resumedFrom: startEpoch } : {}) });
 
     const loop = new EpochLoop(built, { trainSplit: trainSplit!, valSplit: valSplit!, train, dataset, seed, classes: classes.length, smoothing: setup.labelSmoothing, classWeights: setup.classWeights }, onEvent, dir, save, signal, epochs);
     const outcome = await loop.run(history, startEpoch, epochs);
