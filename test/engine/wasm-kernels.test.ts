@@ -38,6 +38,14 @@ const cases: Case[] = [
   { name: 'depthwise 3×3, padding 1', x: [3, 6, 6, 4], filter: [3, 3, 4, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 1, explicit(1, 1, 1, 1)) },
   { name: 'max pool 2, batch of 3', x: [3, 6, 6, 2], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
   { name: 'max pool 3, stride 2, padding 1', x: [2, 9, 8, 3], op: (x) => tf.maxPool(x, 3, 2, explicit(1, 1, 1, 1)) },
+  // Windows as large as their stride and unpadded tile the image: the gradient's fast path.
+  { name: 'max pool 2 of odd sizes (a row and a column in no window)', x: [2, 7, 5, 3], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
+  { name: 'max pool 2, batch 1, one channel', x: [1, 4, 6, 1], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
+  { name: 'max pool 3 of 3×3 windows', x: [2, 9, 10, 4], op: (x) => tf.maxPool(x, 3, 3, 'valid') },
+  { name: 'max pool 2×3 with stride (2, 3)', x: [3, 6, 7, 2], op: (x) => tf.maxPool(x, [2, 3], [2, 3], 'valid') },
+  // Overlapping or padded windows take the general loop.
+  { name: 'max pool 3, stride 2, overlapping, valid', x: [2, 9, 9, 3], op: (x) => tf.maxPool(x, 3, 2, 'valid') },
+  { name: 'max pool 2, same padding of an odd size', x: [2, 5, 7, 2], op: (x) => tf.maxPool(x, 2, 2, 'same') },
   { name: 'conv 3×3, batch 1, padding 1, odd sizes', x: [1, 7, 5, 3], filter: [3, 3, 3, 5], op: (x, f) => tf.conv2d(x, f, 1, explicit(1, 1, 1, 1)) },
   { name: 'conv 3×3, padding wider than the filter reaches (stock input gradient)', x: [2, 5, 5, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.conv2d(x, f, 1, explicit(3, 3, 3, 3)) },
   // Stride 1 with at least 256 input positions: the input gradient as an XNNPACK convolution.
@@ -115,6 +123,14 @@ describe('wasm max pooling gradient', () => {
     const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.zeros([2, 4, 4, 1])).dataSync());
     const image = [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0];
     assert.deepEqual([...dx], [...image, ...image]);
+  });
+
+  it('passes a tied 3×3 window’s gradient to its first maximum', async () => {
+    await selectBackend({ preference: 'wasm' });
+    const x = tf.tensor4d([0, 2, 2, 1, 2, 0, 2, 0, 1], [1, 3, 3, 1]);
+    const dx = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.maxPool(xx as tf.Tensor4D, 3, 3, 'valid')))(x).dataSync());
+    x.dispose();
+    assert.deepEqual([...dx], [0, 1, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 
