@@ -46,9 +46,13 @@ export async function parityImages(servable: Servable, options: { readonly cache
       const split = loaded.splits.val ?? loaded.splits.test ?? loaded.splits.train;
       if (split && split.count > 0) {
         const count = Math.min(split.count, max);
+        // Evenly spaced over the split, not its first images: a folder split is in class order, and
+        // its first images would leave the last classes out of the per-class accuracy.
+        const picked = Int32Array.from({ length: count }, (_, i) => Math.floor((i * split.count) / count));
         const images = new Uint8Array(count * size);
-        for (let i = 0; i < count; i++) images.set(imageAt(split, i), i * size);
-        return { images, count, labels: split.labels.slice(0, count), source: `${split.split} split of ${servable.dataset.name} (${count} image${count === 1 ? '' : 's'})` };
+        picked.forEach((index, i) => images.set(imageAt(split, index), i * size));
+        const labels = picked.map((index) => split.labels[index]!);
+        return { images, count, labels, source: `${split.split} split of ${servable.dataset.name} (${count === split.count ? `${count} image${count === 1 ? '' : 's'}` : `${count} of ${split.count} images, evenly spaced`})` };
       }
     } catch {
       // A dataset that is not on this machine (not downloaded yet) leaves generated images.
