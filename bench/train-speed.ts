@@ -8,6 +8,7 @@
  *   npm run bench:train-speed
  *   node out/bench/train-speed.js --models SimpleCNN32 --backends wasm --steps 5 --rounds 3 --limit 300
  *   node out/bench/train-speed.js --profile --backends wasm      (kernel times of one training step)
+ *   node out/bench/train-speed.js --threads 1                    (one thread: no data-parallel replicas)
  *
  * Each (backend, model) pair runs in its own process, so that the peak RSS is that model's and the
  * backend is the only one loaded; PyTorch's runs of the same model (bench/train_speed.py, 2 threads)
@@ -26,6 +27,7 @@ import { Random } from '../server/src/random';
 import { NATIVE_PACKAGE } from '../server/src/engine/tfjs/backends';
 import { packageInstalled } from '../server/src/engine/tfjs/gpu-facts';
 import { TfjsEngine } from '../server/src/engine/tfjs/tfjs-engine';
+import { trainingDevice } from '../server/src/training/run';
 
 const root = path.resolve(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -59,6 +61,8 @@ interface Options {
   readonly limit: number;
   readonly torch: boolean;
   readonly profile: boolean;
+  /** Data-parallel training threads; the engine's choice (one per core on wasm and cpu) when absent. */
+  readonly threads: number | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -81,6 +85,7 @@ function parseOptions(argv: readonly string[]): Options {
     limit: Number(value('--limit') ?? 240),
     torch: !argv.includes('--no-torch'),
     profile: argv.includes('--profile'),
+    threads: value('--threads') === undefined ? undefined : Number(value('--threads')),
   };
 }
 
@@ -94,12 +99,13 @@ function loadModel(name: string) {
 }
 
 /** One (backend, model) measurement, in this process: warm-up, then `steps` timed steps each. */
-async function measure(backend: string, name: string, steps: number, profile: boolean): Promise<Figures> {
+async function measure(backend: string, name: string, steps: number, profile: boolean, threads: number | undefined): Promise<Figures> {
   const engine = await TfjsEngine.create({ preference: BACKENDS[backend]! });
   if (engine.device.backend !== backend) throw new Error(`${backend} did not start: ${engine.device.skipped.map((s) => s.reason).join(' ')}`);
   const model = await engine.build(loadModel(name), {
     seed: 1,
     training: { optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, labelSmoothing: 0, accumulate: 1 },
+    ...(threads ? { threads } : {}),
   });
   const random = new Random(7);
   const images = Float32Array.from({ length: BATCH * 3 * 32 * 32 }, () => random.next());
@@ -130,7 +136,7 @@ async function measure(backend: string, name: string, steps: number, profile: bo
   const train = await rate(() => model.trainStep({ images, labels }, 0.001));
   const infer = await rate(() => model.predict(images));
   model.dispose();
-  return { train_images_per_s: train, infer_images_per_s: infer, peak_rss_mb: process.resourceUsage().maxRSS / 1024, device: engine.device.description };
+  return { train_images_per_s: train, infer_images_per_s: infer, peak_rss_mb: process.resourceUsage().maxRSS / 1024, device: trainingDevice(engine.device, model.threads).description };
 }
 
 /** The best rates of two measurements of the same thing, and the higher peak memory. */
@@ -169,7 +175,7 @@ const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
-    console.log(JSON.stringify(await measure(argv[1]!, argv[2]!, Number(argv[3]), argv[4] === 'profile')));
+    console.log(JSON.stringify(await measure(argv[1]!, argv[2]!, Number(argv[3]), argv[4] === 'profile', argv[5] ? Number(argv[5]) : undefined)));
     return;
   }
   const options = parseOptions(argv);
@@ -189,7 +195,7 @@ async function main(): Promise<void> {
       for (const backend of options.backends) {
         const previous = ours.get(backend);
         if (previous && 'failed' in previous) continue;
-        ours.set(backend, better(previous, runJson(process.execPath, [__filename, '--child', backend, name, String(options.steps), options.profile && round === 0 ? 'profile' : 'figures'], options.limit)));
+        ours.set(backend, better(previous, runJson(process.execPath, [__filename, '--child', backend, name, String(options.steps), options.profile && round === 0 ? 'profile' : 'figures', ...(options.threads ? [String(options.threads)] : [])], options.limit)));
         console.log(`  measured ${name} on ${backend} (round ${round + 1}); load average ${load()}`);
       }
     }

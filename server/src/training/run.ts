@@ -45,7 +45,7 @@ import {
 } from './runs';
 
 /** The device a run trains on, as the engine describes it, with the data-parallel threads it uses. */
-function trainingDevice(device: DeviceInfo, threads: number): DeviceInfo {
+export function trainingDevice(device: DeviceInfo, threads: number): DeviceInfo {
   return threads > 1 ? { ...device, description: `${device.description} × ${threads} data-parallel threads` } : device;
 }
 
