@@ -7,74 +7,56 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { AugmentPreviewRequest, PREVIEW_AUGMENTATION_COMMAND, type AugmentPreviewTarget, type WebviewPages } from '../../protocol/protocol';
-import { openPage, registerPageSerializer, type PagePanel } from './webviews/panel';
+import { LatestRequest } from './webviews/latest-request';
+import { SinglePanel } from './webviews/single-panel';
 
-const VIEW_TYPE = 'ocular.augmentPreview';
 /** Edits closer together than this draw once. */
 const DEBOUNCE_MS = 400;
 
 type Draw = WebviewPages['augment-preview']['toHost'];
 
-export class AugmentPreviews implements vscode.Disposable {
-  private panel: PagePanel<'augment-preview'> | undefined;
+export class AugmentPreviews extends SinglePanel<'augment-preview'> {
   private target: AugmentPreviewTarget | undefined;
   /** The page's latest request, repeated when the document changes. */
   private last: Draw | undefined;
-  private pending: vscode.CancellationTokenSource | undefined;
+  /** A newer draw cancels an older one. */
+  private readonly request = new LatestRequest();
   private timer: NodeJS.Timeout | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly client: LanguageClient,
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
   ) {
+    super(extensionUri, { page: 'augment-preview', viewType: 'ocular.augmentPreview', column: vscode.ViewColumn.Beside, preserveFocus: true });
     this.disposables.push(
       vscode.commands.registerCommand(PREVIEW_AUGMENTATION_COMMAND, (uri: string, dataset: string) => this.open({ uri, dataset })),
-      registerPageSerializer(VIEW_TYPE, extensionUri, 'augment-preview', (panel, state) => {
-        this.adopt(panel, state?.target);
-        panel.load(this.title());
-      }),
       vscode.workspace.onDidChangeTextDocument((event) => {
         if (this.panel && this.target && event.document.uri.toString() === this.target.uri && event.contentChanges.length > 0) this.schedule();
       }),
     );
   }
 
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.pending?.cancel();
-    this.panel?.dispose();
-    for (const disposable of this.disposables) disposable.dispose();
-  }
-
   open(target: AugmentPreviewTarget): void {
     this.target = target;
-    if (this.panel) {
-      this.panel.panel.title = this.title();
-      this.panel.panel.reveal(vscode.ViewColumn.Beside, true);
-      void this.draw();
-      return;
-    }
-    this.adopt(openPage(this.extensionUri, { page: 'augment-preview', viewType: VIEW_TYPE, title: this.title(), column: vscode.ViewColumn.Beside, preserveFocus: true }), target);
+    if (this.reveal()) void this.draw();
   }
 
-  private title(): string {
+  protected title(): string {
     return this.target ? `Augmentation · ${this.target.dataset}` : 'Augmentation preview';
   }
 
-  private adopt(panel: PagePanel<'augment-preview'>, target: AugmentPreviewTarget | undefined): void {
-    this.panel = panel;
-    this.target = target;
-    panel.onMessage((message) => {
-      this.last = message;
-      void this.draw();
-    });
-    panel.onDidDispose(() => {
-      if (this.panel !== panel) return;
-      this.panel = undefined;
-      clearTimeout(this.timer);
-      this.pending?.cancel();
-    });
+  protected restore(state: WebviewPages['augment-preview']['state'] | undefined): void {
+    this.target = state?.target;
+  }
+
+  protected receive(message: Draw): void {
+    this.last = message;
+    void this.draw();
+  }
+
+  protected override closed(): void {
+    clearTimeout(this.timer);
+    this.request.cancel();
   }
 
   private schedule(): void {
@@ -82,24 +64,20 @@ export class AugmentPreviews implements vscode.Disposable {
     this.timer = setTimeout(() => void this.draw(), DEBOUNCE_MS);
   }
 
-  /** Asks the server for the pictures of the page's latest request; a newer draw cancels an older one. */
+  /** Asks the server for the pictures of the page's latest request. */
   private async draw(): Promise<void> {
     const panel = this.panel;
     const target = this.target;
     const last = this.last;
     if (!panel || !target || !last) return;
-    this.pending?.cancel();
-    const pending = (this.pending = new vscode.CancellationTokenSource());
     void panel.post({ type: 'busy' });
-    try {
+    const answer = await this.request.run(async (token) => {
       await vscode.workspace.openTextDocument(vscode.Uri.parse(target.uri));
-      const preview = await this.client.sendRequest(AugmentPreviewRequest, { uri: target.uri, dataset: target.dataset, image: last.image, draws: last.draws, seed: last.seed }, pending.token);
-      if (pending.token.isCancellationRequested) return;
-      if (!preview) void panel.post({ type: 'error', target, message: `The file has no dataset named ${target.dataset} any more.` });
-      else void panel.post({ type: 'preview', target, preview, seed: last.seed });
-    } catch (error) {
-      if (pending.token.isCancellationRequested) return;
-      void panel.post({ type: 'error', target, message: error instanceof Error ? error.message : String(error) });
-    }
+      return this.client.sendRequest(AugmentPreviewRequest, { uri: target.uri, dataset: target.dataset, image: last.image, draws: last.draws, seed: last.seed }, token);
+    });
+    if (!answer) return;
+    if ('error' in answer) void panel.post({ type: 'error', target, message: answer.error });
+    else if (!answer.value) void panel.post({ type: 'error', target, message: `The file has no dataset named ${target.dataset} any more.` });
+    else void panel.post({ type: 'preview', target, preview: answer.value, seed: last.seed });
   }
 }

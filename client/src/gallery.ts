@@ -8,78 +8,54 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ClassImagesRequest, type ClassImage, type GalleryClass, type GalleryItem } from '../../protocol/protocol';
-import { openPage, registerPageSerializer, type PagePanel } from './webviews/panel';
+import { ClassImagesRequest, type ClassImage, type GalleryClass, type GalleryItem, type WebviewPages } from '../../protocol/protocol';
+import { LatestRequest } from './webviews/latest-request';
+import { folderRoots, type PagePanel } from './webviews/panel';
+import { SinglePanel } from './webviews/single-panel';
 
 export const OPEN_GALLERY_COMMAND = 'ocular.openClassGallery';
-const VIEW_TYPE = 'ocular.gallery';
 
-/** The deepest folder holding every file: the one folder the page may read images from. */
-export function commonFolder(files: readonly string[]): string | undefined {
-  if (files.length === 0) return undefined;
-  let folder = path.dirname(files[0]!);
-  for (const file of files) {
-    while (!(file.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep))) {
-      const parent = path.dirname(folder);
-      if (parent === folder) return folder;
-      folder = parent;
-    }
-  }
-  return folder;
-}
-
-export class Galleries implements vscode.Disposable {
-  private panel: PagePanel<'gallery'> | undefined;
+export class Galleries extends SinglePanel<'gallery'> {
   private target: GalleryClass | undefined;
-  /** Set for each request, so an answer for a class the panel no longer shows is dropped. */
-  private pending: vscode.CancellationTokenSource | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  /** The folder of the class's images: the one folder the page may read from. */
+  private roots: readonly vscode.Uri[] = [];
+  /** An answer for a class the panel no longer shows is dropped. */
+  private readonly request = new LatestRequest();
 
   constructor(
     private readonly client: LanguageClient,
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
   ) {
-    this.disposables.push(
-      vscode.commands.registerCommand(OPEN_GALLERY_COMMAND, (target: GalleryClass) => this.open(target)),
-      registerPageSerializer(VIEW_TYPE, extensionUri, 'gallery', (panel, state) => {
-        this.adopt(panel, state?.target);
-        panel.load(this.title(), []);
-      }),
-    );
+    super(extensionUri, { page: 'gallery', viewType: 'ocular.gallery' });
+    this.disposables.push(vscode.commands.registerCommand(OPEN_GALLERY_COMMAND, (target: GalleryClass) => this.open(target)));
   }
 
-  dispose(): void {
-    this.pending?.cancel();
-    this.panel?.dispose();
-    for (const disposable of this.disposables) disposable.dispose();
-  }
 
   /** Shows `target` in the gallery panel, opening the panel when there is none. */
   open(target: GalleryClass): void {
     this.target = target;
-    if (this.panel) {
-      this.panel.panel.title = this.title();
-      this.panel.panel.reveal();
-      void this.send();
-      return;
-    }
-    this.adopt(openPage(this.extensionUri, { page: 'gallery', viewType: VIEW_TYPE, title: this.title() }), target);
+    if (this.reveal()) void this.send();
   }
 
-  private title(): string {
+  protected title(): string {
     return this.target ? `${this.target.class} · ${this.target.dataset}` : 'Class gallery';
   }
 
-  private adopt(panel: PagePanel<'gallery'>, target: GalleryClass | undefined): void {
-    this.panel = panel;
-    this.target = target;
-    panel.onMessage((message) => {
-      if (message.type === 'ready') void this.send();
-      else if (message.type === 'open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(message.path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
-    });
-    panel.onDidDispose(() => {
-      if (this.panel === panel) this.panel = undefined;
-    });
+  protected override resourceRoots(): readonly vscode.Uri[] {
+    return this.roots;
+  }
+
+  protected restore(state: WebviewPages['gallery']['state'] | undefined): void {
+    this.target = state?.target;
+  }
+
+  protected receive(message: WebviewPages['gallery']['toHost']): void {
+    if (message.type === 'ready') void this.send();
+    else if (message.type === 'open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(message.path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  protected override closed(): void {
+    this.request.cancel();
   }
 
   /** Asks the server for the class's images and posts them to the page. */
@@ -87,27 +63,27 @@ export class Galleries implements vscode.Disposable {
     const panel = this.panel;
     const target = this.target;
     if (!panel || !target) return;
-    this.pending?.cancel();
-    const pending = (this.pending = new vscode.CancellationTokenSource());
-    try {
+    const answer = await this.request.run(async (token) => {
       // After a window reload the model file may not be open yet; the server only knows open files.
       await vscode.workspace.openTextDocument(vscode.Uri.parse(target.uri));
-      const answer = await this.client.sendRequest(ClassImagesRequest, target, pending.token);
-      if (pending.token.isCancellationRequested) return;
-      if (!answer) {
-        void panel.post({ type: 'error', target, message: `Dataset ${target.dataset} has no class '${target.class}' in its ${target.split} split any more.` });
-        return;
-      }
-      const folder = commonFolder(answer.images.map((image) => image.path));
-      panel.setResourceRoots(folder ? [vscode.Uri.file(folder)] : []);
-      void panel.post({ type: 'images', target, items: answer.images.map((image) => this.item(panel, image)) });
-    } catch (error) {
-      if (pending.token.isCancellationRequested) return;
-      void panel.post({ type: 'error', target, message: error instanceof Error ? error.message : String(error) });
+      return this.client.sendRequest(ClassImagesRequest, target, token);
+    });
+    if (!answer) return;
+    if ('error' in answer) {
+      void panel.post({ type: 'error', target, message: answer.error });
+      return;
     }
+    if (!answer.value) {
+      void panel.post({ type: 'error', target, message: `Dataset ${target.dataset} has no class '${target.class}' in its ${target.split} split any more.` });
+      return;
+    }
+    const images = answer.value.images;
+    this.roots = folderRoots(images.map((image) => image.path));
+    panel.setResourceRoots(this.roots);
+    void panel.post({ type: 'images', target, items: images.map((image) => item(panel, image)) });
   }
+}
 
-  private item(panel: PagePanel<'gallery'>, image: ClassImage): GalleryItem {
-    return { name: path.basename(image.path), path: image.path, findings: image.findings, ...(image.showable ? { src: panel.resourceUri(vscode.Uri.file(image.path)) } : {}) };
-  }
+function item(panel: PagePanel<'gallery'>, image: ClassImage): GalleryItem {
+  return { name: path.basename(image.path), path: image.path, findings: image.findings, ...(image.showable ? { src: panel.resourceUri(vscode.Uri.file(image.path)) } : {}) };
 }

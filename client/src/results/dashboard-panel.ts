@@ -9,63 +9,51 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DashboardRun } from '../../../protocol/protocol';
+import type { DashboardRun, WebviewPages } from '../../../protocol/protocol';
 import { readRun, runState } from '../../../server/src/training/runs';
-import { openPage, registerPageSerializer, type PagePanel } from '../webviews/panel';
+import { SinglePanel } from '../webviews/single-panel';
 import { MetricsTail } from './metrics-tail';
 import { workspaceRuns } from './runs';
 
-const VIEW_TYPE = 'ocular.dashboard';
 const READ_EVERY_MS = 1000;
 /** Runs folders are listed again every this many reads. */
 const LIST_EVERY_READS = 5;
 
-export class Dashboards implements vscode.Disposable {
-  private panel: PagePanel<'dashboard'> | undefined;
+export class Dashboards extends SinglePanel<'dashboard'> {
   private timer: NodeJS.Timeout | undefined;
   private reads = 0;
   /** Set while a tick reads, so a slow read is not overtaken by the next tick. */
   private following = false;
   /** The runs the page has, by folder, with their metrics reader and last status. */
   private readonly known = new Map<string, { id: string; tail: MetricsTail; status: string }>();
-  private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri) {
-    this.disposables.push(
-      registerPageSerializer(VIEW_TYPE, extensionUri, 'dashboard', (panel) => {
-        this.adopt(panel);
-        panel.load('Training Metrics');
-      }),
-    );
-  }
-
-  dispose(): void {
-    this.panel?.dispose();
-    this.stopFollowing();
-    for (const disposable of this.disposables) disposable.dispose();
+  constructor(extensionUri: vscode.Uri) {
+    super(extensionUri, { page: 'dashboard', viewType: 'ocular.dashboard' });
   }
 
   open(): void {
-    if (this.panel) {
-      this.panel.panel.reveal();
-      return;
-    }
-    this.adopt(openPage(this.extensionUri, { page: 'dashboard', viewType: VIEW_TYPE, title: 'Training Metrics' }));
+    this.reveal();
   }
 
-  private adopt(panel: PagePanel<'dashboard'>): void {
-    this.panel = panel;
-    panel.onMessage((message) => {
-      if (message.type === 'ready') void this.sendAll();
-      else if (message.type === 'save') void save(message.format, message.name, message.content);
-    });
-    panel.onDidDispose(() => {
-      if (this.panel !== panel) return;
-      this.panel = undefined;
-      this.stopFollowing();
-    });
+  protected title(): string {
+    return 'Training Metrics';
+  }
+
+  /** The page keeps its own selection; the runs are read afresh when it is ready. */
+  protected restore(): void {}
+
+  protected receive(message: WebviewPages['dashboard']['toHost']): void {
+    if (message.type === 'ready') void this.sendAll();
+    else if (message.type === 'save') void save(message.format, message.name, message.content);
+  }
+
+  protected override opened(): void {
     this.stopFollowing();
     this.timer = setInterval(() => void this.follow(), READ_EVERY_MS);
+  }
+
+  protected override closed(): void {
+    this.stopFollowing();
   }
 
   private stopFollowing(): void {

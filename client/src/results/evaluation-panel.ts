@@ -9,14 +9,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { SaliencyRequest, type EvaluationImage, type EvaluationView } from '../../../protocol/protocol';
+import { SaliencyRequest, type EvaluationImage, type EvaluationView, type SaliencyOverlay, type WebviewPages } from '../../../protocol/protocol';
 import type { Evaluation } from '../../../server/src/evaluation/evaluation';
 import { cellImages } from '../../../server/src/evaluation/records';
 import { readEvaluation } from '../../../server/src/evaluation/store';
-import { commonFolder } from '../gallery';
-import { openPage, registerPageSerializer, type PagePanel } from '../webviews/panel';
-
-const VIEW_TYPE = 'ocular.evaluation';
+import { LatestRequest } from '../webviews/latest-request';
+import { folderRoots } from '../webviews/panel';
+import { SinglePanel } from '../webviews/single-panel';
 
 /** Images inside an archive (CIFAR, IDX) are named `file#record`: there is no file to show or open. */
 const inArchive = (file: string): boolean => /#\d+$/.test(file);
@@ -27,86 +26,64 @@ function viewOf(e: Evaluation): EvaluationView {
   return view;
 }
 
-export class EvaluationPanels implements vscode.Disposable {
-  private panel: PagePanel<'evaluation'> | undefined;
+export class EvaluationPanels extends SinglePanel<'evaluation'> {
   private file: string | undefined;
   private evaluation: Evaluation | undefined;
   /** Why `file` could not be read, shown on the page instead of the evaluation. */
   private error: string | undefined;
-  /** The saliency request in flight: a newer one (another cell) cancels it. */
-  private saliency: vscode.CancellationTokenSource | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  /** A newer saliency request (another cell) cancels the one in flight. */
+  private readonly saliency = new LatestRequest();
 
   constructor(
     private readonly client: LanguageClient,
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
   ) {
-    this.disposables.push(
-      registerPageSerializer(VIEW_TYPE, extensionUri, 'evaluation', (panel, state) => {
-        this.adopt(panel, state?.file);
-        panel.load(this.title(), this.roots());
-      }),
-    );
+    super(extensionUri, { page: 'evaluation', viewType: 'ocular.evaluation' });
   }
 
-  dispose(): void {
-    this.saliency?.cancel();
-    this.panel?.dispose();
-    for (const disposable of this.disposables) disposable.dispose();
-  }
 
   /** Shows an evaluation file, in the open panel when there is one. */
   show(file: string): void {
-    if (this.panel) {
-      this.adopt(this.panel, file);
-      this.panel.panel.title = this.title();
-      this.panel.setResourceRoots(this.roots());
-      this.panel.panel.reveal();
-      void this.send();
-      return;
-    }
-    const panel = openPage(this.extensionUri, { page: 'evaluation', viewType: VIEW_TYPE, title: 'Evaluation' });
-    this.adopt(panel, file);
-    panel.panel.title = this.title();
-    panel.setResourceRoots(this.roots());
+    this.read(file);
+    if (this.reveal()) void this.send();
   }
 
-  private title(): string {
+  protected title(): string {
     const e = this.evaluation;
     return e ? `Evaluation · ${e.runId ?? path.basename(path.dirname(this.file!))} · ${e.split}` : 'Evaluation';
   }
 
   /** The folder the page may load the evaluated images from. */
-  private roots(): vscode.Uri[] {
-    const files = (this.evaluation?.images ?? []).map((r) => r.file).filter((f) => !inArchive(f));
-    const folder = commonFolder(files);
-    return folder ? [vscode.Uri.file(folder)] : [];
+  protected override resourceRoots(): readonly vscode.Uri[] {
+    return folderRoots((this.evaluation?.images ?? []).map((r) => r.file).filter((f) => !inArchive(f)));
   }
 
-  /** Takes over a panel (new or restored) and reads `file`; a file that cannot be read is reported on the page. */
-  private adopt(panel: PagePanel<'evaluation'>, file: string | undefined): void {
-    const fresh = this.panel !== panel;
-    this.panel = panel;
+  protected restore(state: WebviewPages['evaluation']['state'] | undefined): void {
+    this.read(state?.file);
+  }
+
+  protected receive(message: WebviewPages['evaluation']['toHost']): void {
+    if (message.type === 'ready') void this.send();
+    else if (message.type === 'cell') void this.sendCell(message.label, message.predicted);
+    else if (message.type === 'saliency') void this.sendSaliency(message.label, message.predicted, message.paths);
+    else if (message.type === 'open' && !inArchive(message.path)) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(message.path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  protected override closed(): void {
+    this.saliency.cancel();
+  }
+
+  /** Reads `file`; a file that cannot be read is reported on the page. */
+  private read(file: string | undefined): void {
     this.file = file;
     this.evaluation = undefined;
     this.error = undefined;
-    if (file) {
-      try {
-        this.evaluation = readEvaluation(file);
-      } catch (error) {
-        this.error = error instanceof Error ? error.message : String(error);
-      }
+    if (!file) return;
+    try {
+      this.evaluation = readEvaluation(file);
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
     }
-    if (!fresh) return;
-    panel.onMessage((message) => {
-      if (message.type === 'ready') void this.send();
-      else if (message.type === 'cell') void this.sendCell(message.label, message.predicted);
-      else if (message.type === 'saliency') void this.sendSaliency(message.label, message.predicted, message.paths);
-      else if (message.type === 'open' && !inArchive(message.path)) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(message.path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
-    });
-    panel.onDidDispose(() => {
-      if (this.panel === panel) this.panel = undefined;
-    });
   }
 
   private async send(): Promise<void> {
@@ -138,17 +115,9 @@ export class EvaluationPanels implements vscode.Disposable {
     const panel = this.panel;
     const file = this.file;
     if (!panel || !file) return;
-    this.saliency?.cancel();
-    const pending = (this.saliency = new vscode.CancellationTokenSource());
-    let overlays: readonly ({ image: string } | { problem: string })[];
-    try {
-      overlays = (await this.client.sendRequest(SaliencyRequest, { runDir: path.dirname(file), files: paths, classes: paths.map(() => predicted) }, pending.token)).overlays;
-    } catch (error) {
-      if (pending.token.isCancellationRequested) return;
-      const problem = `No saliency: ${error instanceof Error ? error.message : String(error)}`;
-      overlays = paths.map(() => ({ problem }));
-    }
-    if (pending.token.isCancellationRequested) return;
+    const answer = await this.saliency.run((token) => this.client.sendRequest(SaliencyRequest, { runDir: path.dirname(file), files: paths, classes: paths.map(() => predicted) }, token));
+    if (!answer) return;
+    const overlays: readonly SaliencyOverlay[] = 'error' in answer ? paths.map(() => ({ problem: `No saliency: ${answer.error}` })) : answer.value.overlays;
     await panel.post({ type: 'saliency', label, predicted, overlays: paths.map((p, i) => ({ path: p, overlay: overlays[i] ?? { problem: 'No saliency for this image.' } })) });
   }
 }

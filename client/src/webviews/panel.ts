@@ -4,6 +4,7 @@
  * roots limited to dist/webviews plus the folders a page must show images from, and typed
  * messages (the page's entry in `WebviewPages`, protocol/protocol.ts).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PageName, WebviewPages } from '../../../protocol/protocol';
 import { nonce, pageHtml } from './html';
@@ -99,4 +100,21 @@ export function registerPageSerializer<P extends PageName>(viewType: string, ext
   return vscode.window.registerWebviewPanelSerializer(viewType, {
     deserializeWebviewPanel: async (panel, state: unknown) => restore(new PagePanel(panel, extensionUri, page), (state ?? undefined) as WebviewPages[P]['state'] | undefined),
   });
+}
+
+/**
+ * The resource roots for a page that shows these files: the deepest folder holding them all, the
+ * one folder the page may read images from (none when there are no files).
+ */
+export function folderRoots(files: readonly string[]): vscode.Uri[] {
+  if (files.length === 0) return [];
+  let folder = path.dirname(files[0]!);
+  for (const file of files) {
+    while (!file.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep)) {
+      const parent = path.dirname(folder);
+      if (parent === folder) return [vscode.Uri.file(folder)];
+      folder = parent;
+    }
+  }
+  return [vscode.Uri.file(folder)];
 }
