@@ -85,6 +85,37 @@ describe('data-parallel training', () => {
     });
   }
 
+  it('predicts and evaluates over the threads what one thread gives, in image order', async () => {
+    const e = await engineOnce();
+    const options = (threads: number): BuildOptions => ({ seed: 9, threads, training: adam() });
+    const one = await e.build(modelOf(withBatchnorm), options(1));
+    const three = await e.build(modelOf(withBatchnorm), options(3));
+    try {
+      // A step first, so the running statistics the replicas evaluate with are the trained ones.
+      for (const model of [one, three]) await model.trainStep(batchOf(12, 1), 0.01);
+      const batch = batchOf(13, 2);
+      const [expected, actual] = await Promise.all([one.predict(batch.images), three.predict(batch.images)]);
+      assert.equal(actual.length, 13 * CLASSES);
+      let worst = 0;
+      expected.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - actual[i]!))));
+      // Batchnorm trained on shards: the replicas' statistics are the mean of theirs, not the batch's.
+      assert.ok(worst < 0.05, `probabilities differ by ${worst}`);
+      const exact = await e.build(modelOf(withDropout), options(3));
+      const reference = await e.build(modelOf(withDropout), options(1));
+      const [a, b] = [await exact.evaluate(batch), await reference.evaluate(batch)];
+      assert.equal(a.count, 13);
+      assert.equal(a.correct, b.correct);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-6, `loss ${a.loss} ≠ ${b.loss}`);
+      const [pa, pb] = [await exact.predict(batch.images), await reference.predict(batch.images)];
+      pb.forEach((p, i) => assert.ok(Math.abs(p - pa[i]!) < 1e-6, `probability ${i}: ${pa[i]} ≠ ${p}`));
+      exact.dispose();
+      reference.dispose();
+    } finally {
+      one.dispose();
+      three.dispose();
+    }
+  });
+
   it('weights and training state written to the model reach every replica', async () => {
     const options: BuildOptions = { seed: 5, threads: 2, training: adam() };
     const whole = await train(withDropout, options, [10], 4);

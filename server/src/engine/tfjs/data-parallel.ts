@@ -38,6 +38,8 @@ export type ToReplica =
   | { readonly type: 'step'; readonly batch: Batch; readonly targets: Float32Array; readonly start: number; readonly total: number }
   /** `dropoutCalls`: the primary's dropout counters after the step, for a replica that had no shard. */
   | { readonly type: 'combine'; readonly counts: readonly number[]; readonly learningRate: number; readonly dropoutCalls: number[] }
+  | { readonly type: 'evaluate'; readonly batch: Batch; readonly targets: Float32Array }
+  | { readonly type: 'predict'; readonly images: Uint8Array | Float32Array }
   | { readonly type: 'weights'; readonly weights: WeightMap }
   | { readonly type: 'state'; readonly state: TrainingState };
 
@@ -45,6 +47,8 @@ export type ToReplica =
 export type FromReplica =
   | { readonly type: 'ready' }
   | { readonly type: 'gradients'; readonly loss: number; readonly correct: number }
+  | { readonly type: 'evaluation'; readonly loss: number; readonly correct: number }
+  | { readonly type: 'probabilities'; readonly values: Float32Array }
   | { readonly type: 'done' }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -199,7 +203,7 @@ export class DataParallelModel implements EngineModel {
   async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
     const training = this.options.training;
     if (!training) throw new Error('This model was built without training settings; build it with options.training to train it.');
-    for (const failure of await Promise.all(this.syncing.splice(0))) if (failure) throw failure;
+    await this.synced();
     const total = batch.labels.length;
     const targets = lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights);
     const counts = shardSizes(total, this.threads);
@@ -238,12 +242,62 @@ export class DataParallelModel implements EngineModel {
     return { loss, correct, count: total, updated };
   }
 
-  evaluate(batch: Batch): Promise<EvaluationResult> {
-    return this.primary.evaluate(batch);
+  async evaluate(batch: Batch): Promise<EvaluationResult> {
+    const training = this.options.training;
+    const targets = lossTargets(batch.labels, this.classes, training?.labelSmoothing ?? 0, training?.classWeights);
+    const shard = (start: number, count: number) => ({ batch: sliceBatch(batch, start, count), targets: targets.slice(start * this.classes, (start + count) * this.classes) });
+    const parts = await this.onShards<Pick<EvaluationResult, 'loss' | 'correct'>>(
+      batch.labels.length,
+      (start, count) => ({ type: 'evaluate', ...shard(start, count) }),
+      (start, count) => {
+        const own = shard(start, count);
+        return this.primary.evaluate(own.batch, own.targets);
+      },
+      (answer) => (answer.type === 'evaluation' ? answer : undefined),
+    );
+    return { loss: parts.reduce((sum, p) => sum + p.loss, 0), correct: parts.reduce((sum, p) => sum + p.correct, 0), count: batch.labels.length };
   }
 
-  predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
-    return this.primary.predict(images);
+  async predict(images: Uint8Array | Float32Array): Promise<Float32Array> {
+    const perImage = this.primary.imageSize;
+    const slice = (start: number, count: number): Uint8Array | Float32Array => images.slice(start * perImage, (start + count) * perImage);
+    const parts = await this.onShards(
+      images.length / perImage,
+      (start, count) => ({ type: 'predict', images: slice(start, count) }),
+      (start, count) => this.primary.predict(slice(start, count)),
+      (answer) => (answer.type === 'probabilities' ? answer.values : undefined),
+    );
+    const probabilities = new Float32Array(parts.reduce((sum, p) => sum + p.length, 0));
+    parts.reduce((offset, part) => (probabilities.set(part, offset), offset + part.length), 0);
+    return probabilities;
+  }
+
+  /**
+   * Inference spread over the threads: the first shard of `total` images runs here (`local`), the
+   * others in the replicas (`remote` is the message for a shard, `read` takes its answer). The
+   * results come in shard order; empty shards are left out.
+   */
+  private async onShards<T>(total: number, remote: (start: number, count: number) => ToReplica, local: (start: number, count: number) => Promise<T>, read: (answer: FromReplica) => T | undefined): Promise<T[]> {
+    if (!Number.isInteger(total)) return [await local(0, total)]; // The primary says what is wrong with the images.
+    await this.synced();
+    const counts = shardSizes(total, this.threads);
+    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const answers = this.replicas
+      .filter((replica) => counts[replica.index]! > 0)
+      .map(async (replica) => {
+        const answer = await replica.ask(remote(starts[replica.index]!, counts[replica.index]!));
+        const value = read(answer);
+        if (value === undefined) throw new Error(`Training thread ${replica.index + 1} answered ${answer.type}.`);
+        return value;
+      });
+    const settled = Promise.allSettled(answers);
+    const own = await local(0, counts[0]!);
+    const results: T[] = [own];
+    for (const result of await settled) {
+      if (result.status === 'rejected') throw result.reason;
+      results.push(result.value);
+    }
+    return results;
   }
 
   saliency(images: Uint8Array | Float32Array, classes: Int32Array): Promise<Float32Array> {
@@ -266,6 +320,11 @@ export class DataParallelModel implements EngineModel {
   setTrainingState(state: TrainingState): void {
     this.primary.setTrainingState(state);
     this.sync({ type: 'state', state });
+  }
+
+  /** Waits for the weights and state sent to the replicas; their failure is this call's. */
+  private async synced(): Promise<void> {
+    for (const failure of await Promise.all(this.syncing.splice(0))) if (failure) throw failure;
   }
 
   private sync(message: ToReplica): void {

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const model = await engine.buildReplica(setup.model, setup.options);
   const buffers = setup.exchange.map((buffer) => new Float32Array(buffer));
   const own = buffers[setup.index]!;
-  const handle = (message: ToReplica): FromReplica => {
+  const handle = async (message: ToReplica): Promise<FromReplica> => {
     switch (message.type) {
       case 'step': {
         const shard = model.shardGradients(message.batch, message.targets, { start: message.start, total: message.total });
@@ -31,6 +31,12 @@ async function main(): Promise<void> {
         model.dropoutCalls = message.dropoutCalls;
         applyShards(model, buffers, message.counts, message.learningRate);
         return { type: 'done' };
+      case 'evaluate': {
+        const { loss, correct } = await model.evaluate(message.batch, message.targets);
+        return { type: 'evaluation', loss, correct };
+      }
+      case 'predict':
+        return { type: 'probabilities', values: await model.predict(message.images) };
       case 'weights':
         model.setWeights(message.weights);
         return { type: 'done' };
@@ -39,13 +45,11 @@ async function main(): Promise<void> {
         return { type: 'done' };
     }
   };
-  // One failing message is answered with its error; the primary decides what follows.
+  // Messages are handled one after another, in order; one that fails is answered with its
+  // error, and the primary decides what follows.
+  let queue = Promise.resolve();
   port.on('message', (message: ToReplica) => {
-    try {
-      answer(handle(message));
-    } catch (error) {
-      answer({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
-    }
+    queue = queue.then(() => handle(message)).then(answer, (error: unknown) => answer({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
   });
   answer({ type: 'ready' });
 }

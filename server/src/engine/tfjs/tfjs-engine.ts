@@ -50,6 +50,12 @@ export class TfjsModel implements EngineModel {
     this.optimizer = options.training ? new Optimizer(options.training.optimizer, this.trainable) : undefined;
   }
 
+  /** Values in one input image (C·H·W). */
+  get imageSize(): number {
+    const [c, h, w] = this.model.input as [number, number, number];
+    return c * h * w;
+  }
+
   /** Channels-first images as the channels-last, normalised float tensor the network takes. */
   private images(images: Uint8Array | Float32Array): tf.Tensor4D {
     const [c, h, w] = this.model.input as [number, number, number];
@@ -152,11 +158,13 @@ export class TfjsModel implements EngineModel {
     return this.network.bindings.filter((b) => !b.spec.trainable).map((b) => b.variable.read() as tf.Variable);
   }
 
-  async evaluate(batch: Batch): Promise<EvaluationResult> {
+  /** `targets`: a shard's rows of the whole batch's loss coefficients, as `shardGradients` takes them. */
+  async evaluate(batch: Batch, targets?: Float32Array): Promise<EvaluationResult> {
     const [loss, correct] = tf.tidy(() => {
       const labels = tf.tensor1d(batch.labels, 'int32');
       const logits = this.network.model.apply(this.images(batch.images), { training: false }) as tf.Tensor2D;
-      return [crossEntropy(logits, this.targets(batch.labels)), countCorrect(logits, labels)];
+      const coefficients = targets ? tf.tensor2d(targets, [batch.labels.length, this.classes]) : this.targets(batch.labels);
+      return [crossEntropy(logits, coefficients), countCorrect(logits, labels)];
     });
     const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
     tf.dispose([loss, correct]);
