@@ -4,9 +4,12 @@
  * Every message that is not plain LSP is declared here once, with its direction, so that the
  * client, the server and the webviews cannot disagree about a method name or a payload.
  * This module imports only vscode-jsonrpc's message-type classes (re-exported by both
- * vscode-languageclient and vscode-languageserver), never either side's runtime.
+ * vscode-languageclient and vscode-languageserver), never either side's runtime. A document it
+ * carries whole (evaluation.json) is typed once where it is written and imported here with
+ * `import type`; that module must stay free of Node, since the webviews type-check against it.
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { Evaluation } from '../server/src/evaluation/document';
 
 /** One row of a model summary: a layer as it runs, after blocks and repeats are expanded. */
 export interface SummaryRow {
@@ -480,35 +483,12 @@ export interface DashboardState {
 
 export type DashboardProtocol = PageProtocol<DashboardToPage, DashboardToHost, DashboardState>;
 
-/** evaluation: a run's evaluation on a split: tables, the confusion matrix and its galleries. */
-export interface EvaluationClassRow {
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  readonly support: number;
-  readonly predicted: number;
-}
-
-/** `evaluation.json` without its per-image records (server/src/evaluation/evaluation.ts). */
-export interface EvaluationView {
-  readonly runId?: string;
-  readonly split: string;
-  readonly checkpoint?: { readonly name: string; readonly epoch: number };
-  readonly classes: readonly string[];
-  readonly backend: string;
-  readonly device: string;
-  readonly createdAt: string;
-  readonly count: number;
-  readonly accuracy: number;
-  readonly topK: readonly { readonly k: number; readonly accuracy: number }[];
-  readonly loss: number;
-  readonly perClass: readonly EvaluationClassRow[];
-  readonly macro: { readonly precision: number; readonly recall: number; readonly f1: number };
-  readonly weighted: { readonly precision: number; readonly recall: number; readonly f1: number };
-  readonly confusion: readonly (readonly number[])[];
-  readonly confusionNormalized: readonly (readonly number[])[];
-  readonly speed: { readonly latencyMs: { readonly p50: number; readonly p95: number; readonly runs: number }; readonly throughput: { readonly batchSize: number; readonly imagesPerSecond: number } };
-}
+/**
+ * evaluation: a run's evaluation on a split: tables, the confusion matrix and its galleries. The
+ * page is sent `evaluation.json` as server/src/evaluation/document.ts types it, without its
+ * per-image records (the host answers a cell with its images) and what the page does not show.
+ */
+export type EvaluationView = Omit<Evaluation, 'images' | 'version' | 'predictMs'>;
 
 export interface EvaluationImage {
   /** The file name alone, shown as text. */

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { SaliencyRequest, type EvaluationImage, type EvaluationView, type SaliencyOverlay, type WebviewPages } from '../../../protocol/protocol';
-import type { Evaluation } from '../../../server/src/evaluation/evaluation';
+import type { Evaluation } from '../../../server/src/evaluation/document';
 import { cellImages } from '../../../server/src/evaluation/records';
 import { readEvaluation } from '../../../server/src/evaluation/store';
 import { LatestRequest } from '../webviews/latest-request';

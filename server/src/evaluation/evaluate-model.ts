@@ -14,7 +14,8 @@ import type { ModelInfo } from '../language/semantics/model';
 import type { DatasetConfig } from '../language/semantics/settings';
 import { analyze } from '../language/analysis';
 import { specOf } from '../host/datasets';
-import { makeEvaluation, predictSplit, type Evaluation } from './evaluation';
+import type { Evaluation } from './document';
+import { makeEvaluation, predictSplit } from './evaluation';
 import { DEFAULT_SPEED, measureSpeed } from './speed';
 
 export interface ModelEvaluationRequest {

@@ -2,33 +2,14 @@
  * The evaluation of a model on one split, as stored in a run folder's `evaluation.json` and
  * printed by `ocular eval`. Predicting runs through `EngineModel.predict` on batches made by the
  * data layer (same scaling and normalisation as training, no augmentation, in split order), so
- * any engine evaluates the same way. The file format is documented in ARCHITECTURE.md
- * ("Evaluation") and versioned by `version`.
+ * any engine evaluates the same way. The document's types are in document.ts; the file format is
+ * documented in ARCHITECTURE.md ("Evaluation") and versioned by `version`.
  */
 import type { EngineModel } from '../engine/engine';
 import { batchCount, epochOrder, makeBatch, type BatchSource, type NormalizeSpec, type Split } from '../data/index';
-import { classificationMetrics, type ClassificationMetrics } from './metrics';
-import { imageRecords, type ImageRecord } from './records';
-import type { SpeedReport } from './speed';
-
-export interface Evaluation extends ClassificationMetrics {
-  readonly version: 1;
-  /** The run evaluated, when there is one. */
-  readonly runId?: string;
-  readonly split: Split;
-  /** Which weights: `best` or `last` checkpoint, and the epoch (0-based) they were saved at. */
-  readonly checkpoint?: { readonly name: string; readonly epoch: number };
-  readonly classes: readonly string[];
-  /** The engine backend and device the predictions and timings ran on. */
-  readonly backend: string;
-  readonly device: string;
-  readonly createdAt: string;
-  /** Milliseconds spent predicting the split. */
-  readonly predictMs: number;
-  readonly speed: SpeedReport;
-  /** One per image of the split, in split order. */
-  readonly images: readonly ImageRecord[];
-}
+import type { Evaluation, SpeedReport } from './document';
+import { classificationMetrics } from './metrics';
+import { imageRecords } from './records';
 
 export interface PredictOptions {
   readonly batchSize: number;

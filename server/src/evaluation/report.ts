@@ -3,7 +3,7 @@
  * per-class precision, recall, F1 and support with the macro and weighted averages, the
  * confusion matrix (rows true, columns predicted) and the inference speed.
  */
-import type { Evaluation } from './evaluation';
+import type { Evaluation } from './document';
 
 /** Right-aligns every column but the first; columns are as wide as their widest cell. */
 function table(rows: readonly (readonly string[])[]): string[] {

@@ -11,7 +11,7 @@ import type { BackendPreference, WeightMap } from '../engine/engine';
 import type { Split } from '../data/index';
 import { cacheDirFor } from '../host/datasets';
 import { checkpointFile, readCheckpoint, readRun, type RunRecord } from '../training/runs';
-import type { Evaluation } from './evaluation';
+import type { Evaluation } from './document';
 import { EvaluationError, evaluateModel, type EvaluationProgress } from './evaluate-model';
 import { saliencyOverlays } from './saliency';
 import { evaluationFile, writeEvaluation } from './store';

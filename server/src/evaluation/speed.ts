@@ -6,6 +6,7 @@
  * what the pixels show.
  */
 import type { EngineModel } from '../engine/engine';
+import type { SpeedReport } from './document';
 import { Random } from '../random';
 
 export interface SpeedOptions {
@@ -20,12 +21,6 @@ export interface SpeedOptions {
 }
 
 export const DEFAULT_SPEED: SpeedOptions = { batchSize: 32, latencyRuns: 50, throughputBatches: 10, warmup: 3 };
-
-export interface SpeedReport {
-  /** Milliseconds per single-image `predict`, median and 95th percentile. */
-  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly runs: number };
-  readonly throughput: { readonly batchSize: number; readonly imagesPerSecond: number };
-}
 
 /** The q-quantile (0–1) of sorted values, by linear interpolation (numpy's default). */
 export function quantile(sorted: readonly number[], q: number): number {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeAtomic } from '../training/runs';
-import type { Evaluation } from './evaluation';
+import type { Evaluation } from './document';
 
 export const EVALUATION_FILE = 'evaluation.json';
 
