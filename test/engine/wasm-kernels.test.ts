@@ -204,3 +204,17 @@ describe('wasm sums agree with the CPU backend', () => {
     });
   }
 });
+
+describe('wasm identity shares the data it copies', () => {
+  it('keeps a clone’s values after the original is disposed, and the original’s after the clone is', async () => {
+    await selectBackend({ preference: 'wasm' });
+    const original = tf.tensor([1.5, -2, 3], [3]);
+    const first = tf.clone(original);
+    const second = tf.clone(original);
+    original.dispose();
+    assert.deepEqual([...first.dataSync()], [1.5, -2, 3]);
+    first.dispose();
+    assert.deepEqual([...second.dataSync()], [1.5, -2, 3]);
+    second.dispose();
+  });
+});

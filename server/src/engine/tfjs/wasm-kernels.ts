@@ -194,6 +194,18 @@ function batchMatMul(stock: tf.KernelFunc) {
 }
 
 /**
+ * A copy that shares the data: tensors are immutable, so the output can point at the input's
+ * memory, counted once more (as the CPU backend does). The stock kernel copies every value, and
+ * TensorFlow.js clones each tensor it keeps for the backward pass through this kernel: 42 copies
+ * of activations per SimpleCNN32 training step.
+ */
+function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs['x']!;
+  (backend as BackendWasm).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
  * Tiling that only repeats a whole block (every repeated axis has size 1 before the last repeated
  * one, as batchnorm's gradient tiles a per-channel vector over N×H×W) is the input copied end to
  * end; the stock kernel computes an index per element, slowly. Other tilings go to it.
@@ -394,6 +406,7 @@ export function registerWasmTrainingKernels(): void {
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
+    { kernelName: 'Identity', backendName: WASM, kernelFunc: identity as tf.KernelFunc },
   ];
   for (const kernel of kernels) {
     if (tf.getKernel(kernel.kernelName, WASM)) tf.unregisterKernel(kernel.kernelName, WASM);
