@@ -7,6 +7,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BuildOptions, EngineModel, TrainingSetup, WeightMap } from '../../server/src/engine/engine';
@@ -56,6 +57,17 @@ describe('data-parallel training', () => {
     check(10, 3, [4, 3, 3]);
     check(1, 2, [1, 0]);
     check(0, 2, [0, 0]);
+  });
+
+  it('by default trains a model of a million multiply-adds per image on one thread per core, a smaller one on one', async () => {
+    const e = await engineOnce();
+    const check = async (source: string, expected: number): Promise<void> => {
+      const model = await e.build(modelOf(source), { seed: 1, training: adam() });
+      model.dispose();
+      assert.equal(model.threads, expected, `${modelOf(source).totalMacs} MACs`);
+    };
+    await check(withDropout, 1);
+    await check(modelSource('3x32x32', 'conv 64 kernel=3 padding=1', 'relu', 'globalavgpool', 'flatten', `dense ${CLASSES}`), os.availableParallelism());
   });
 
   const cases: { name: string; threads: number; sizes: number[]; accumulate?: number }[] = [

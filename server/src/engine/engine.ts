@@ -78,7 +78,8 @@ export interface BuildOptions {
   readonly training?: TrainingSetup;
   /**
    * Threads a training step may use. Engines whose backend computes on one thread split each
-   * batch over this many data-parallel replicas; when absent, the engine decides (one per core).
+   * batch over this many data-parallel replicas; when absent, the engine decides (one per core for
+   * a model large enough to gain from it).
    */
   readonly threads?: number;
 }
