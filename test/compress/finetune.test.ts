@@ -137,6 +137,17 @@ describe('pruning with fine-tuning', () => {
     assert.equal(report.parity?.ok ?? true, true);
   });
 
+  test('a model file never trained is fine-tuned from its seeded weights at the schedule\'s first rate', async () => {
+    // The dataset names its classes by count only, so the untrained model's classes are class0, class1, class2.
+    const untrained = writeFixture({ train: ['epochs 3', 'batch 16', 'optimizer sgd lr=0.05', 'seed 3'] });
+    const fresh = await exportModel({ target: untrained, format: 'onnx', outDir: path.join(path.dirname(untrained), 'export'), backend: 'wasm', prune: 0.5, fineTune: 1 });
+    assert.equal(fresh.weightsSource, 'untrained (seed 3)');
+    assert.equal(fresh.compression?.fineTuning?.learningRate, 0.05);
+    assert.equal(fresh.compression?.fineTuning?.trainLoss.length, 1);
+    assert.ok(fresh.compression?.after && fresh.compression.fineTuning?.afterPruning);
+    assert.equal(fs.existsSync(runsFolderFor(untrained)), false, 'no run was made');
+  });
+
   test("the run's folder is byte-identical afterwards", () => {
     const after = snapshot(runDir);
     assert.deepEqual([...after.keys()].sort(), [...runBefore.keys()].sort());

@@ -87,7 +87,8 @@ export async function fineTunePruned(servable: Servable, pruned: WeightMap, laye
   });
   const split = loaded.splits.train;
   if (!split || split.count === 0) throw new FineTuneError(`Dataset ${dataset.name} of ${modelFile} has no training images that decode, so the pruned model cannot be fine-tuned.`);
-  if (loaded.classes.join('\n') !== servable.preprocessing.classes.join('\n')) {
+  // Untrained weights learned no classes (the servable names them class0, class1, … when the file does not).
+  if (servable.history && loaded.classes.join('\n') !== servable.preprocessing.classes.join('\n')) {
     throw new FineTuneError(`The weights were trained on the classes ${servable.preprocessing.classes.join(', ')}; dataset ${dataset.name} now has ${loaded.classes.join(', ')}.`);
   }
 
