@@ -9,6 +9,9 @@
  * analysis channels-first, `flatten` permutes to C·H·W order before flattening (so a dense
  * layer's weights match PyTorch's), and weights are exchanged in PyTorch's layouts.
  *
+ * A model built for training has its own convolution layer (`TrainingConv2D`: padding inside the
+ * convolution, no gradient for the images); one built for prediction or export keeps the library's.
+ *
  * Layers are created with zero weights; the seeded initial weights (`initialWeights`) are then
  * written in, so that initialisation is the same for every engine.
  */
@@ -19,6 +22,7 @@ import type { Shape } from '../../language/semantics/layers';
 import { EngineError, type WeightMap, type WeightTensor } from '../engine';
 import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, weightSpecs, type LayerNode, type WeightSpec } from '../network';
 import { streamSeed } from '../../random';
+import { TrainingConv2D } from './conv-layer';
 import { PaddedMaxPool, SeededDropout } from './layers';
 
 /**
@@ -65,6 +69,8 @@ class Builder {
     model: ModelInfo,
     private readonly seed: number,
     private readonly training: boolean,
+    /** The model's input: the images, which need no gradient. */
+    private readonly images: tfl.SymbolicTensor,
   ) {
     this.specs = new Map(weightSpecs(model).map((spec) => [spec.key, spec]));
   }
@@ -160,9 +166,15 @@ class Builder {
         const out = layer.output[0]!;
         if (groups !== 1 && groups !== channels) throw unsupported(layer, `groups=${groups} is not supported by the TensorFlow.js engine yet: it has groups=1 and depthwise convolutions (groups equal to the input channels, ${channels} here, or dwconv).`);
         const { kernel, stride, dilation } = this.window(layer, groups !== 1);
-        const [input, padding] = this.padded(layer, x);
         const useBias = flagArg(layer, 'bias');
         const weight = this.specs.get(`${layer.path}.weight`)!.shape;
+        if (groups === 1 && this.training) {
+          const padding = layer.args.get('padding');
+          const pad = padding?.kind === 'word' ? (padding.text === 'same' ? 'same' : 'valid') : pairArg(padding, [0, 0]);
+          const conv = new TrainingConv2D({ filters: out, kernel, stride, dilation, padding: pad, useBias, ofImages: x === this.images }, this.name('conv'));
+          return this.apply(conv, x, layer.path, [convLayout(weight)]);
+        }
+        const [input, padding] = this.padded(layer, x);
         if (groups === 1) {
           const conv = tfl.layers.conv2d({ name: this.name('conv'), filters: out, kernelSize: kernel, strides: stride, dilationRate: dilation, padding, useBias, kernelInitializer: 'zeros' });
           return this.apply(conv, input, layer.path, [convLayout(weight)]);
@@ -258,8 +270,8 @@ function tfjsShape(shape: readonly number[], layout: Layout): number[] {
 export function buildNetwork(model: ModelInfo, seed: number, training: boolean): BuiltNetwork {
   if (!model.input || !model.output) throw new EngineError(`Model ${model.name} has errors; fix them before training.`);
   const [c, h, w] = model.input as [number, number, number];
-  const builder = new Builder(model, seed, training);
   const input = tfl.input({ shape: [h, w, c], name: 'images' });
+  const builder = new Builder(model, seed, training, input);
   const output = builder.sequence(layerTree(model), input);
   return { model: tfl.model({ inputs: input, outputs: output, name: model.name || 'model' }), bindings: builder.bindings, shapes: builder.shapes };
 }
