@@ -142,6 +142,12 @@ describe('wasm matrix products with transposed operands agree with the CPU backe
     { a: [2, 6, 3], b: [2, 6, 4], transposeA: true, transposeB: false },
     { a: [3, 1, 5], b: [3, 2, 5], transposeA: false, transposeB: true },
     { a: [1, 1], b: [3, 1], transposeA: false, transposeB: true },
+    // A right operand larger than the left one and the product: computed as (b·aᵀ)ᵀ.
+    { a: [3, 5], b: [40, 5], transposeA: false, transposeB: true },
+    { a: [1, 2, 7], b: [1, 33, 7], transposeA: false, transposeB: true },
+    { a: [1, 6], b: [1, 20, 6], transposeA: false, transposeB: true },
+    { a: [2, 3, 5], b: [2, 40, 5], transposeA: false, transposeB: true },
+    { a: [19, 17], b: [19, 21], transposeA: true, transposeB: false },
   ];
   for (const p of products) {
     it(`${p.a.join('×')}${p.transposeA ? 'ᵀ' : ''} · ${p.b.join('×')}${p.transposeB ? 'ᵀ' : ''}`, async () => {

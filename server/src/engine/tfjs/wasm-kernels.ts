@@ -170,27 +170,61 @@ function inputGradientByColumns(wasm: BackendWasm, dy: tf.TensorInfo, filter: tf
 /**
  * Stock wasm BatchMatMul reads a transposed operand with a stride across rows, 5 to 45 times slower
  * than transposing it first (platform-facts.md); backpropagation asks for exactly those products.
+ * XNNPACK also packs the right operand anew for every product (a few ns per value), so where the
+ * right operand of a·bᵀ outweighs the left one and the product (a dense layer's input gradient:
+ * 128×512 · (4096×512)ᵀ), it runs as (b·aᵀ)ᵀ, which transposes and packs the small ones instead.
  */
 function batchMatMul(stock: tf.KernelFunc) {
   return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const a = inputs['a']!;
+    const b = inputs['b']!;
+    const upright = { ...attrs, transposeA: false, transposeB: false };
     const temporary: tf.TensorInfo[] = [];
-    const upright = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
-      if (!transposed) return t;
-      const perm = t.shape.map((_, i) => i);
-      perm.splice(-2, 2, perm.length - 1, perm.length - 2);
-      const result = call('Transpose', { x: t }, { perm }, wasm);
-      temporary.push(result);
-      return result;
-    };
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporary.push(t), t);
     try {
-      return stock({ inputs: { a: upright(inputs['a']!, transposeA), b: upright(inputs['b']!, transposeB) }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm }) as tf.TensorInfo;
+      const [m, k] = a.shape.slice(-2) as [number, number];
+      const n = b.shape.at(-2)!;
+      const single = (t: tf.TensorInfo): boolean => t.shape.slice(0, -2).every((size) => size === 1);
+      if (!transposeA && single(a) && single(b) && m * (k + n) < n * k) {
+        const product = keep(stock({ inputs: { a: b, b: keep(transposeMatrices(wasm, a)) }, attrs: upright, backend: wasm }) as tf.TensorInfo);
+        return transposeMatrices(wasm, product);
+      }
+      const operand = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => (transposed ? keep(transposeMatrices(wasm, t)) : t);
+      return stock({ inputs: { a: operand(a, transposeA), b: operand(b, transposeB) }, attrs: upright, backend: wasm }) as tf.TensorInfo;
     } finally {
       for (const t of temporary) wasm.disposeData(t.dataId);
     }
   };
+}
+
+/**
+ * Each matrix of a `…×R×C` float tensor transposed, to `…×C×R`, in 16×16 blocks that stay in
+ * cache (twice as fast as the stock Transpose kernel on 4096×512).
+ */
+function transposeMatrices(wasm: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
+  const [rows, columns] = x.shape.slice(-2) as [number, number];
+  const batch = tf.util.sizeFromShape(x.shape.slice(0, -2));
+  // Allocate first: a heap that grows would detach views taken before.
+  const out = wasm.makeOutput([...x.shape.slice(0, -2), columns, rows], 'float32');
+  const target = wasm.typedArrayFromHeap(out) as Float32Array;
+  const source = wasm.typedArrayFromHeap(x) as Float32Array;
+  const block = 16;
+  for (let offset = 0; offset < batch * rows * columns; offset += rows * columns) {
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      const r1 = Math.min(r0 + block, rows);
+      for (let c0 = 0; c0 < columns; c0 += block) {
+        const c1 = Math.min(c0 + block, columns);
+        for (let c = c0; c < c1; c++) {
+          const to = offset + c * rows;
+          for (let r = r0; r < r1; r++) target[to + r] = source[offset + r * columns + c]!;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /**
