@@ -7,8 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WeightMap } from '../../server/src/engine/engine';
-import { checkpointFile, runsFolderFor, writeCheckpoint, writeRun } from '../../server/src/training/runs';
+import { checkpointFile, writeCheckpoint } from '../../server/src/training/runs';
 import { greyPng } from '../support/png';
+import { writeRunRecord } from '../support/runs';
 import { tempDir, write } from '../data/fixtures';
 
 export const MODEL_SOURCE = `model Bright {
@@ -67,28 +68,9 @@ export function brightWeights(): WeightMap {
 
 /** A completed run of `Bright` beside the model file, with `brightWeights` as its best checkpoint; returns the run folder. */
 export function writeRunFixture(modelFile: string, id = 'Bright-20261128-070000'): string {
-  const dir = path.join(runsFolderFor(modelFile), id);
-  fs.mkdirSync(dir, { recursive: true });
-  writeRun(dir, {
-    version: 1,
-    id,
-    modelFile,
-    modelName: 'Bright',
-    modelHash: '0'.repeat(64),
-    dataset: 'shades',
-    classes: ['dark', 'light'],
-    inputShape: [1, 4, 4],
-    config: {},
-    backend: 'wasm',
-    device: 'WebAssembly',
-    seed: 1,
-    pid: process.pid,
-    status: 'completed',
-    startedAt: `2026-11-28T${id.slice(-6, -4)}:${id.slice(-4, -2)}:${id.slice(-2)}.000Z`,
-    endedAt: '2026-11-28T09:00:00.000Z',
-    epochs: 1,
-    epochsDone: 1,
-  });
+  const startedAt = `2026-11-28T${id.slice(-6, -4)}:${id.slice(-4, -2)}:${id.slice(-2)}.000Z`;
+  const model = { modelFile, modelName: 'Bright', dataset: 'shades', classes: ['dark', 'light'], inputShape: [1, 4, 4] as const, seed: 1 };
+  const dir = writeRunRecord({ id, ...model, status: 'completed', startedAt, endedAt: '2026-11-28T09:00:00.000Z', epochs: 1, epochsDone: 1 });
   fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
   writeCheckpoint(checkpointFile(dir, 'best'), { epoch: 0, weights: brightWeights(), training: { tensors: new Map(), counters: {} }, rng: { seed: 1, nextEpoch: 1 }, history: [] });
   return dir;

@@ -7,9 +7,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { repoRoot } from '../lib/codeserver.mjs';
 import { scenario, session, webviewFrame } from '../lib/harness.mjs';
 import { poll } from '../lib/session.mjs';
+
+// The run record is written by the unit tests' fixture, compiled by `npx tsc -p .` (npm test does it).
+const { writeRunRecord } = createRequire(import.meta.url)(path.join(repoRoot, 'out', 'test', 'support', 'runs.js'));
 
 const MODEL_FILE = 'results.ocular';
 const RUN_ID = 'Digits-20261128-070000';
@@ -32,27 +36,10 @@ function batchLines(epoch) {
   return [0, 1, 2, 3].map((batch) => JSON.stringify({ type: 'batch', epoch, batch, batches: 4, loss: 2 / (epoch + 1 + batch / 4), acc: 0.5, images_per_s: 800 }));
 }
 
-/** The run record as training writes it (contracts: runs on disk). */
-function runRecord(status, epochsDone) {
-  return {
-    version: 1,
-    id: RUN_ID,
-    modelFile: path.join(session.workspace, MODEL_FILE),
-    modelName: 'DigitsCNN',
-    modelHash: '0'.repeat(64),
-    dataset: 'digits',
-    classes: ['0', '1'],
-    inputShape: [1, 8, 8],
-    config: {},
-    backend: 'wasm',
-    device: 'WebAssembly',
-    seed: 42,
-    pid: process.pid,
-    status,
-    startedAt: '2026-11-28T07:00:00.000Z',
-    epochs: 5,
-    epochsDone,
-  };
+/** Writes the run's record as training would. */
+function writeRecord(status, epochsDone, endedAt) {
+  const model = { modelFile: path.join(session.workspace, MODEL_FILE), modelName: 'DigitsCNN', dataset: 'digits', classes: ['0', '1'], inputShape: [1, 8, 8], seed: 42 };
+  writeRunRecord({ id: RUN_ID, ...model, status, startedAt: '2026-11-28T07:00:00.000Z', epochs: 5, epochsDone, ...(endedAt ? { endedAt } : {}) });
 }
 
 /** The evaluation of IMAGES worked out by hand: confusion [[2, 1], [0, 2]]. */
@@ -103,7 +90,7 @@ function writeFixtureRun() {
   });
   writeFileSync(path.join(session.workspace, MODEL_FILE), ['model DigitsCNN {', '  input 1x8x8', '  flatten', '  dense classes', '}', '', 'dataset digits {', '  train "results-data/val"', '  val "results-data/val"', '  image 1x8x8', '  classes 2', '}', '', 'train {', '  model DigitsCNN', '  data digits', '  epochs 5', '}', ''].join('\n'));
   mkdirSync(path.join(runDir(), 'checkpoints'), { recursive: true });
-  writeFileSync(path.join(runDir(), 'run.json'), JSON.stringify(runRecord('running', 3)));
+  writeRecord('running', 3);
   writeFileSync(path.join(runDir(), 'metrics.jsonl'), [0, 1, 2].flatMap((e) => [...batchLines(e), epochLine(e)]).join('\n') + '\n');
   writeFileSync(path.join(runDir(), 'evaluation.json'), JSON.stringify(evaluation(files)));
   return files;
@@ -132,7 +119,7 @@ scenario('results: the metrics dashboard shows a run\'s curves and follows its m
 
   // Training goes on: two more epochs arrive, then the run completes.
   appendFileSync(path.join(runDir(), 'metrics.jsonl'), [3, 4].flatMap((e) => [...batchLines(e), epochLine(e)]).join('\n') + '\n');
-  writeFileSync(path.join(runDir(), 'run.json'), JSON.stringify({ ...runRecord('completed', 5), endedAt: new Date().toISOString() }));
+  writeRecord('completed', 5, new Date().toISOString());
   const followed = await poll(async () => (await runRow.locator('.status').textContent()) === 'completed · 5 epochs', { timeoutMs: 30_000 });
   await session.shot('results - dashboard after the run completed 5 epochs');
   assert.ok(followed, `the dashboard shows ${await runRow.locator('.status').textContent()}`);
