@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, CodeLensRequest, InitializedNotification, InitializeRequest, WorkDoneProgressCreateRequest, type ProgressToken, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import { DeviceRequest, ListRunsRequest, RunsChangedNotification, StopTrainingRequest, TRAIN_MODEL_COMMAND, TrainingEventNotification, TrainRequest, type TrainingEventParams } from '../../protocol/protocol';
 import { removeDir } from '../data/fixtures';
-import { writeFixture } from '../training/fixtures';
+import { writeRunRecord } from '../support/runs';
+import { CLASSES, writeFixture } from '../training/fixtures';
 import { LspClient } from './lsp-client';
 
 const TRAIN_TIMEOUT_MS = 120_000;
@@ -99,7 +100,11 @@ describe('training requests', () => {
     const titles = (actions ?? []).map((a) => a.title);
     assert.deepEqual(titles, ['Add dropout 0.5 before the last dense layer', 'Add augmentation: hflip, rotate 10', 'Add early_stop monitor=val_loss patience=3']);
 
-    // Another server (a window opened later, or after `ocular train` in a terminal) reads the run from the runs folder.
+    // Another server (a window opened later, or after `ocular train` in a terminal) reads the run
+    // from the runs folder: the newest run of the model only, so an older run whose metrics cannot
+    // be read (a folder where metrics.jsonl should be) does not hide it.
+    const older = writeRunRecord({ id: 'Tiny-20000101-000000', modelFile: file, modelName: 'Tiny', dataset: 'shapes', classes: CLASSES, inputShape: [1, 8, 8], seed: 7, status: 'completed', startedAt: '2000-01-01T00:00:00.000Z', epochs: 1, epochsDone: 1 });
+    fs.mkdirSync(path.join(older, 'metrics.jsonl'));
     const later = new LspClient();
     try {
       await later.request(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });

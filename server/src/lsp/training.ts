@@ -63,15 +63,17 @@ function latestFrom(record: RunRecord, history: FeedbackInput['history']): Lates
   return { modelHash: record.modelHash, input: { modelName: record.modelName, history, classes: record.classes, ...(record.error ? { error: record.error } : {}) } };
 }
 
-/** The latest run of each model of a file, from its runs folder (runs of other files in the folder skipped). */
+/**
+ * The latest run of each model of a file, from its runs folder (runs of other files in the folder
+ * skipped). Only those runs' metrics are read: feedback looks at nothing older.
+ */
 function latestRunsOnDisk(file: string, log: (message: string) => void): Map<string, LatestRun> {
   const latest = new Map<string, LatestRun>();
   try {
     // listRuns is oldest first: a later run of a model replaces an earlier one.
-    for (const run of listRuns(runsFolderFor(file))) {
-      if (!run.record || run.record.modelFile !== file) continue;
-      latest.set(run.record.modelName, latestFrom(run.record, readMetrics(run.dir).epochs));
-    }
+    const newest = new Map<string, { readonly dir: string; readonly record: RunRecord }>();
+    for (const { dir, record } of listRuns(runsFolderFor(file))) if (record?.modelFile === file) newest.set(record.modelName, { dir, record });
+    for (const [model, { dir, record }] of newest) latest.set(model, latestFrom(record, readMetrics(dir).epochs));
   } catch (error) {
     log(`Reading the runs of ${file} failed: ${message(error)}`);
   }
