@@ -45,6 +45,92 @@ function call(name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs, backend
 }
 
 /**
+ * The part of a convolution's filter that meets the image. A window over a small image with
+ * padding can reach past it with some rows or columns of taps at every position (ResNet18's 3×3
+ * convolutions of its 1×1 maps at 32×32 input: 8 of 9 taps only ever multiply padding); such a
+ * convolution equals the convolution with the filter cropped to the taps that meet the image,
+ * padded so each window still starts where it did. Undefined where every tap meets the image, or
+ * for dilated filters (not trained here).
+ */
+interface FilterCrop {
+  /** The first filter row and column kept. */
+  readonly row: number;
+  readonly column: number;
+  readonly height: number;
+  readonly width: number;
+  /** The padding that keeps every output where it was. */
+  readonly pad: tf.backend_util.ExplicitPadding;
+}
+
+function filterCrop(info: tf.backend_util.Conv2DInfo): FilterCrop | undefined {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  /** The first and last taps along one axis that meet the image at some output position. */
+  const reach = (size: number, outputs: number, stride: number, before: number, taps: number): [number, number] => {
+    let [first, last] = [taps, -1];
+    for (let tap = 0; tap < taps; tap++) {
+      for (let o = 0; o < outputs; o++) {
+        const at = o * stride - before + tap;
+        if (at >= 0 && at < size) {
+          [first, last] = [Math.min(first, tap), Math.max(last, tap)];
+          break;
+        }
+      }
+    }
+    return [first, last];
+  };
+  const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const [row, lastRow] = reach(inHeight, outHeight, strideHeight, top, filterHeight);
+  const [column, lastColumn] = reach(inWidth, outWidth, strideWidth, left, filterWidth);
+  const [height, width] = [lastRow - row + 1, lastColumn - column + 1];
+  if (height <= 0 || width <= 0 || (height === filterHeight && width === filterWidth)) return undefined;
+  const [newTop, newLeft] = [top - row, left - column];
+  const newBottom = (outHeight - 1) * strideHeight + height - inHeight - newTop;
+  const newRight = (outWidth - 1) * strideWidth + width - inWidth - newLeft;
+  if (Math.min(newTop, newLeft, newBottom, newRight) < 0) return undefined;
+  return {
+    row,
+    column,
+    height,
+    width,
+    pad: [
+      [0, 0],
+      [newTop, newBottom],
+      [newLeft, newRight],
+      [0, 0],
+    ],
+  };
+}
+
+/** The filter's taps that `crop` keeps, as a new tensor. */
+function croppedFilter(wasm: BackendWasm, filter: tf.TensorInfo, crop: FilterCrop): tf.TensorInfo {
+  const [, , ci, co] = filter.shape as [number, number, number, number];
+  return call('Slice', { x: filter }, { begin: [crop.row, crop.column, 0, 0], size: [crop.height, crop.width, ci, co] }, wasm);
+}
+
+/**
+ * A convolution whose filter reaches past the image at every position runs with the filter
+ * cropped to what meets it (`filterCrop`); the stock kernel does the rest.
+ */
+function fusedConv2d(stock: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
+    const wasm = backend as BackendWasm;
+    const x = inputs['x']!;
+    const filter = inputs['filter']!;
+    const { strides, pad, dataFormat, dimRoundingMode, dilations } = attrs as unknown as ConvGradientAttrs & { dilations: [number, number] | number };
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode);
+    const crop = dataFormat === 'NHWC' ? filterCrop(info) : undefined;
+    if (!crop) return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
+    const cropped = croppedFilter(wasm, filter, crop);
+    try {
+      return stock({ inputs: { ...inputs, filter: cropped }, attrs: { ...attrs, pad: crop.pad, dimRoundingMode: undefined } as unknown as Attrs, backend: wasm }) as tf.TensorInfo;
+    } finally {
+      wasm.disposeData(cropped.dataId);
+    }
+  };
+}
+
+/**
  * dW[a, b, ci, co] = Σ over n, ho, wo of x[n, ho·s + a − top, wo·s + b − left, ci] · dy[n, ho, wo, co]:
  * a convolution of x transposed to `Ci×H×W×N` with dy transposed to `Ho×Wo×N×Co` as its filter,
  * stride 1, dilation s, padded as the forward pass was. Its output is `Ci×H'×W'×Co` with H' ≥ kh;
@@ -58,6 +144,22 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Tensor
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC data only, not ${dataFormat}.`);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const [kh, kw, ci, co] = filterShape;
+  const crop = filterCrop(info);
+  if (crop) {
+    // The taps that never meet the image get no gradient.
+    const part = conv2dBackpropFilter({ inputs, attrs: { ...attrs, pad: crop.pad, dimRoundingMode: undefined, filterShape: [crop.height, crop.width, ci, co] } as unknown as Attrs, backend });
+    try {
+      const out = wasm.makeOutput(filterShape, 'float32');
+      const target = wasm.typedArrayFromHeap(out) as Float32Array;
+      const source = wasm.typedArrayFromHeap(part) as Float32Array;
+      target.fill(0);
+      const run = crop.width * ci * co;
+      for (let a = 0; a < crop.height; a++) target.set(source.subarray(a * run, (a + 1) * run), (((crop.row + a) * kw + crop.column) * ci) * co);
+      return out;
+    } finally {
+      wasm.disposeData(part.dataId);
+    }
+  }
   const { top, bottom, left, right } = info.padInfo;
   const temporary: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporary.push(t), t);
@@ -90,12 +192,22 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Tensor
 const FAST_INPUT_GRADIENT_POSITIONS = 256;
 
 function conv2dBackpropInput(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
+  const inputGradient = ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const dy = inputs['dy']!;
     const filter = inputs['filter']!;
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvGradientAttrs & { inputShape: [number, number, number, number] };
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const crop = dataFormat === 'NHWC' ? filterCrop(info) : undefined;
+    if (crop) {
+      // Only the taps that meet the image pass a gradient back to it.
+      const cropped = croppedFilter(wasm, filter, crop);
+      try {
+        return inputGradient({ inputs: { dy, filter: cropped }, attrs: { ...attrs, pad: crop.pad, dimRoundingMode: undefined } as unknown as Attrs, backend });
+      } finally {
+        wasm.disposeData(cropped.dataId);
+      }
+    }
     const { top, bottom, left, right } = info.padInfo;
     const [kh, kw] = [info.filterHeight, info.filterWidth];
     const [batch, height, width] = inputShape;
@@ -119,6 +231,7 @@ function conv2dBackpropInput(stock: tf.KernelFunc) {
       for (const t of temporary) wasm.disposeData(t.dataId);
     }
   };
+  return inputGradient;
 }
 
 /**
@@ -452,6 +565,7 @@ export function registerWasmTrainingKernels(): void {
   const kernels: tf.KernelConfig[] = [
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
     wrap('Conv2DBackpropInput', conv2dBackpropInput),
+    wrap('FusedConv2D', fusedConv2d),
     wrap('BatchMatMul', batchMatMul),
     wrap('Tile', tile),
     wrap('Sum', sum),
