@@ -359,7 +359,8 @@ describe('the language server over stdio', () => {
       const missing = diagnostics.filter((d) => d.code === 'missing-path');
       assert.equal(missing.length, 1, JSON.stringify(diagnostics));
       assert.equal(missing[0]!.severity, DiagnosticSeverity.Warning);
-      assert.ok(textOf(missing[0]!.message).startsWith("The val path 'data/flowres/val' does not exist"), textOf(missing[0]!.message));
+      // Named relative to the model file's folder, as the data layer's findings are.
+      assert.equal(textOf(missing[0]!.message), "The val path 'data/flowres/val' does not exist. Training needs it; check the spelling, or download the data there.");
       const line = text.split('\n')[2]!;
       assert.deepEqual(missing[0]!.range.start.line, 2);
       assert.ok(line.slice(missing[0]!.range.start.character, missing[0]!.range.end.character).includes('data/flowres/val'));

@@ -5,10 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+// The two pure modules, not the data layer's index, which would bring its decoders into the language server.
+import { readableBases } from '../data/findings';
+import { shown, withRelativePaths } from '../data/text';
 import type { Analysis } from '../language/analysis';
 import type { Diagnostic } from '../language/diagnostics';
 
-/** Warnings for dataset paths that do not exist, resolved against the model file's folder. */
+/** Warnings for dataset paths that do not exist, resolved against the model file's folder and named relative to it. */
 export function checkDatasetPaths(analysis: Analysis, modelFile: string | undefined): Diagnostic[] {
   if (!modelFile) return [];
   const folder = path.dirname(modelFile);
@@ -17,12 +20,9 @@ export function checkDatasetPaths(analysis: Analysis, modelFile: string | undefi
     for (const source of dataset.sources) {
       const resolved = path.resolve(folder, source.path);
       if (!exists(resolved)) {
-        diagnostics.push({
-          span: source.span,
-          severity: 'warning',
-          code: 'missing-path',
-          message: `The ${source.split} path '${source.path}' does not exist (looked for ${resolved}). Training needs it; check the spelling, or download the data there.`,
-        });
+        // Named as the data layer's findings are: relative to the model file's folder (or, outside it, to the source's own folder).
+        const message = `The ${source.split} path '${shown(resolved)}' does not exist. Training needs it; check the spelling, or download the data there.`;
+        diagnostics.push({ span: source.span, severity: 'warning', code: 'missing-path', message: withRelativePaths(message, readableBases(folder, [resolved])) });
       }
     }
   }
