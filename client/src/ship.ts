@@ -2,8 +2,8 @@
  * Export Model and Serve Model in the editor. Both run the bundled command line
  * (`dist/ocular.js export|serve`) as a child process of the extension host, so the work never
  * runs on the language server's event loop and a server can be stopped by ending its process:
- * an export shows a cancellable progress and then its parity report in the *Ocular Export*
- * output; a server shows its URL with Stop and Copy URL, and *Ocular: Stop Serving* ends it.
+ * an export (optionally pruned, then fine-tuned) shows a cancellable progress with the
+ * fine-tuning epochs and then its parity and compression report in the *Ocular Export* output; a server shows its URL with Stop and Copy URL, and *Ocular: Stop Serving* ends it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -13,6 +13,22 @@ const FORMATS = [
   { label: 'onnx', description: 'ONNX (opset 13) for ONNX Runtime and most inference engines' },
   { label: 'tfjs', description: 'TensorFlow.js LayersModel (model.json and weights)' },
   { label: 'pytorch', description: 'PyTorch nn.Module source and weights.safetensors' },
+];
+
+/** Pruning targets offered, as `--prune` shares; the first keeps every weight. */
+const PRUNING = [
+  { label: 'no pruning', description: 'keep every weight', share: 0 },
+  { label: 'prune 50%', description: "zero the smallest half of each conv and dense kernel's weights", share: 0.5 },
+  { label: 'prune 80%', description: 'zero the smallest 80% of each kernel', share: 0.8 },
+  { label: 'prune 90%', description: 'zero the smallest 90% of each kernel', share: 0.9 },
+];
+
+/** Fine-tuning epochs offered after pruning, as `--finetune` counts; the first exports the pruned weights as they are. */
+const FINE_TUNING = [
+  { label: 'no fine-tuning', description: 'export the pruned weights as they are', epochs: 0 },
+  { label: 'fine-tune 1 epoch', description: 'train the pruned weights on the train split, keeping the zeros', epochs: 1 },
+  { label: 'fine-tune 2 epochs', description: 'train the pruned weights on the train split, keeping the zeros', epochs: 2 },
+  { label: 'fine-tune 5 epochs', description: 'train the pruned weights on the train split, keeping the zeros', epochs: 5 },
 ];
 
 export class Shipping implements vscode.Disposable {
@@ -53,14 +69,34 @@ export class Shipping implements vscode.Disposable {
     if (!format) return;
     const quantize = format.label === 'onnx' ? await vscode.window.showQuickPick([{ label: 'float32', description: 'as trained' }, { label: 'float16' }, { label: 'int8' }], { title: 'Export Model: weights' }) : { label: 'float32' };
     if (!quantize) return;
-    const outDir = path.join(path.dirname(file), 'export', `${path.basename(file, '.ocular')}-${format.label}${quantize.label === 'float32' ? '' : `-${quantize.label}`}`);
-    const args = ['export', file, '--format', format.label, '--out', outDir, ...(quantize.label === 'float32' ? [] : ['--quantize', quantize.label])];
+    const pruning = await vscode.window.showQuickPick(PRUNING, { title: 'Export Model: pruning' });
+    if (!pruning) return;
+    const fineTuning = pruning.share > 0 ? await vscode.window.showQuickPick(FINE_TUNING, { title: 'Export Model: fine-tuning after pruning' }) : FINE_TUNING[0];
+    if (!fineTuning) return;
+    const suffix = [quantize.label === 'float32' ? '' : `-${quantize.label}`, pruning.share > 0 ? `-pruned${Math.round(pruning.share * 100)}` : '', fineTuning.epochs > 0 ? `-finetuned${fineTuning.epochs}` : ''].join('');
+    const outDir = path.join(path.dirname(file), 'export', `${path.basename(file, '.ocular')}-${format.label}${suffix}`);
+    const args = [
+      'export', file, '--format', format.label, '--out', outDir,
+      ...(quantize.label === 'float32' ? [] : ['--quantize', quantize.label]),
+      ...(pruning.share > 0 ? ['--prune', String(pruning.share)] : []),
+      ...(fineTuning.epochs > 0 ? ['--finetune', String(fineTuning.epochs)] : []),
+    ];
     this.output.appendLine(`$ ocular ${args.join(' ')}`);
-    const code = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${path.basename(file)} as ${format.label}`, cancellable: true }, (_progress, token) =>
+    let report = '';
+    const code = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${path.basename(file)} as ${format.label}`, cancellable: true }, (progress, token) =>
       new Promise<number | null>((resolve) => {
         const child = this.cli(args, path.dirname(file));
-        child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk.toString()));
-        child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk.toString()));
+        child.stdout?.on('data', (chunk: Buffer) => {
+          report += chunk.toString();
+          this.output.append(chunk.toString());
+        });
+        child.stderr?.on('data', (chunk: Buffer) => {
+          const text = chunk.toString();
+          this.output.append(text);
+          // The command line tells each fine-tuning epoch on stderr: the notification shows the latest.
+          const epoch = text.match(/^fine-tuning epoch .*$/gm)?.at(-1);
+          if (epoch) progress.report({ message: epoch });
+        });
         token.onCancellationRequested(() => child.kill());
         child.on('error', (error) => {
           this.output.appendLine(error.message);
@@ -70,7 +106,10 @@ export class Shipping implements vscode.Disposable {
       }),
     );
     this.output.show(true);
-    if (code === 0) void vscode.window.showInformationMessage(`Exported to ${outDir}; parity OK (see Ocular Export).`);
+    // A compressed export's accuracy line (before → after, or before pruning → after pruning → after fine-tuning) goes in the message too.
+    const accuracy = /^ {2}accuracy (.+)$/m.exec(report)?.[1];
+    // The figures first: a toast shows one line, and the folder's path is long.
+    if (code === 0) void vscode.window.showInformationMessage(`Exported with parity OK${accuracy ? `; accuracy ${accuracy}` : ''}: ${outDir} (see Ocular Export).`);
     else if (code !== null) void vscode.window.showErrorMessage('The export failed; the reason is in the Ocular Export output.');
   }
 

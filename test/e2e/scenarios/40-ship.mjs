@@ -1,5 +1,6 @@
 // Shipping a model (issue 8): Export Model from the palette writes an ONNX file and reports
-// parity; Serve Model starts the model server, which answers a real request (curl), and Stop
+// parity, and again pruned to 50% and fine-tuned for an epoch, reporting the accuracy before
+// pruning, after pruning and after fine-tuning; Serve Model starts the model server, which answers a real request (curl), and Stop
 // Serving ends it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -35,12 +36,18 @@ scenario('ship: Export Model writes the ONNX file and reports parity; Serve Mode
   await session.quickOpen(MODEL_FILE);
   await session.editorLine('model DigitsCNN').waitFor();
 
-  await session.runCommand('Ocular: Export Model', 'onnx', 'float32');
+  await session.runCommand('Ocular: Export Model', 'onnx', 'float32', 'no pruning');
   const toasts = page.locator('.notifications-toasts .notification-toast');
-  await toasts.filter({ hasText: /Exported to .*parity OK/ }).first().waitFor({ timeout: 90_000 });
+  await toasts.filter({ hasText: /Exported with parity OK: .*ship-onnx \(/ }).first().waitFor({ timeout: 90_000 });
   await session.shot('ship - export finished with its parity report');
   const onnx = path.join(session.workspace, 'export', 'ship-onnx', 'model.onnx');
   assert.ok(existsSync(onnx), `${onnx} was written`);
+
+  // Pruned and fine-tuned: the model file was never trained, so its seeded weights are pruned and trained an epoch.
+  await session.runCommand('Ocular: Export Model', 'onnx', 'float32', 'prune 50%', 'fine-tune 1 epoch');
+  await toasts.filter({ hasText: /Exported with parity OK; accuracy [\d.]+% → [\d.]+% → [\d.]+% \(before pruning → after pruning → after fine-tuning\): .*ship-onnx-pruned50-finetuned1 \(/ }).first().waitFor({ timeout: 120_000 });
+  await session.shot('ship - pruned and fine-tuned export with its accuracy report');
+  assert.ok(existsSync(path.join(session.workspace, 'export', 'ship-onnx-pruned50-finetuned1', 'model.onnx')), 'the pruned, fine-tuned model.onnx was written');
 
   await session.runCommand('Ocular: Serve Model');
   await toasts.filter({ hasText: `Serving ${MODEL_FILE} at http://127.0.0.1:${port}` }).first().waitFor({ timeout: 60_000 });
