@@ -48,10 +48,10 @@ const cases: Case[] = [
   { name: 'max pool 2, same padding of an odd size', x: [2, 5, 7, 2], op: (x) => tf.maxPool(x, 2, 2, 'same') },
   { name: 'conv 3×3, batch 1, padding 1, odd sizes', x: [1, 7, 5, 3], filter: [3, 3, 3, 5], op: (x, f) => tf.conv2d(x, f, 1, explicit(1, 1, 1, 1)) },
   { name: 'conv 3×3, padding wider than the filter reaches (stock input gradient)', x: [2, 5, 5, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.conv2d(x, f, 1, explicit(3, 3, 3, 3)) },
-  // Stride 1 with at least 256 input positions: the input gradient as an XNNPACK convolution.
-  { name: 'conv 3×3, stride 1, same, 2×16×16 (fast input gradient)', x: [2, 16, 16, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.conv2d(x, f, 1, 'same') },
-  { name: 'conv 5×3, stride 1, valid, 3×11×9 (fast input gradient)', x: [3, 11, 9, 2], filter: [5, 3, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, 'valid') },
-  { name: 'conv 4×4, stride 1, uneven padding, 1×17×16 (fast input gradient)', x: [1, 17, 16, 2], filter: [4, 4, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 1, 0, 3)) },
+  // Stride 1 with at least 4,096 input positions: the input gradient as an XNNPACK convolution.
+  { name: 'conv 3×3, stride 1, same, 4×32×32 (fast input gradient)', x: [4, 32, 32, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.conv2d(x, f, 1, 'same') },
+  { name: 'conv 5×3, stride 1, valid, 8×24×22 (fast input gradient)', x: [8, 24, 22, 2], filter: [5, 3, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, 'valid') },
+  { name: 'conv 4×4, stride 1, uneven padding, 2×48×44 (fast input gradient)', x: [2, 48, 44, 2], filter: [4, 4, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 1, 0, 3)) },
   // Windows that reach past a small image at every position: the kernels crop the filter to the taps that meet it.
   { name: 'fused conv 3×3, padding 1, of 1×1 images, with a bias', x: [3, 1, 1, 4], filter: [3, 3, 4, 5], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 1, pad: explicit(1, 1, 1, 1), bias: tf.linspace(-1, 1, 5) }) },
   { name: 'fused conv 3×3, stride 2, padding 1, of 2×2 images to 1×1', x: [2, 2, 2, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 2, pad: explicit(1, 1, 1, 1) }) },

@@ -187,9 +187,12 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Tensor
  * stock kernel's direct loops once there are enough output positions to pay for preparing the
  * new filter (measured on ResNet18's shapes: 8×8×64 80 ms against the stock kernel's 526).
  * Strided and small convolutions take `inputGradientByColumns` (ResNet18's 7×7 stride-2 stem:
- * 247 ms against 657); spreading the gradient out with zeros made them slower than both.
+ * 247 ms against 657); spreading the gradient out with zeros made them slower than both. At batch
+ * 128 the product and scatter also beat the convolution up to 4×4 maps (ResNet18 at 32×32, CPU
+ * time of 3 calls: 2×2×256 86 ms against 137, 4×4×128 90 against 107) and lose from 8×8 on (8×8×64
+ * 155 against 114), hence the threshold between 2,048 and 8,192 positions.
  */
-const FAST_INPUT_GRADIENT_POSITIONS = 256;
+const FAST_INPUT_GRADIENT_POSITIONS = 4096;
 
 function conv2dBackpropInput(stock: tf.KernelFunc) {
   const inputGradient = ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
