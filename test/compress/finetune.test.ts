@@ -16,7 +16,7 @@ import { exportModel, exportReportText, type ExportReport } from '../../server/s
 import { PYTORCH_WEIGHTS_FILE } from '../../server/src/export/pytorch';
 import { trainModel } from '../../server/src/training/run';
 import { checkpointFile, listRuns, readCheckpoint, runsFolderFor } from '../../server/src/training/runs';
-import { writeFixture } from '../training/fixtures';
+import { CLASSES, writeFixture } from '../training/fixtures';
 
 /** The tensors of a safetensors file (float32 only, as the PyTorch export writes). */
 function readSafetensors(file: string): Map<string, WeightTensor> {
@@ -142,6 +142,8 @@ describe('pruning with fine-tuning', () => {
     const untrained = writeFixture({ train: ['epochs 3', 'batch 16', 'optimizer sgd lr=0.05', 'seed 3'] });
     const fresh = await exportModel({ target: untrained, format: 'onnx', outDir: path.join(path.dirname(untrained), 'export'), backend: 'wasm', prune: 0.5, fineTune: 1 });
     assert.equal(fresh.weightsSource, 'untrained (seed 3)');
+    // Fine-tuned, the weights learned the dataset's classes, which the export names in place of class0, class1, class2.
+    assert.deepEqual(fresh.classes, CLASSES);
     assert.equal(fresh.compression?.fineTuning?.learningRate, 0.05);
     assert.equal(fresh.compression?.fineTuning?.trainLoss.length, 1);
     assert.ok(fresh.compression?.after && fresh.compression.fineTuning?.afterPruning);

@@ -34,6 +34,8 @@ export interface FineTuneOptions {
 
 export interface FineTuneResult {
   readonly weights: WeightMap;
+  /** The classes the weights were fine-tuned on, in label order (the dataset's). */
+  readonly classes: readonly string[];
   readonly epochs: number;
   readonly learningRate: number;
   /** Images in the train split each epoch went through. */
@@ -125,7 +127,7 @@ export async function fineTunePruned(servable: Servable, pruned: WeightMap, laye
     const weights = await tuned.getWeights();
     // The masks were applied after every update; a zero missing here would be an engine fault, not a choice.
     if (masked(weights, masks).size > 0) throw new FineTuneError('Fine-tuning left a pruned weight non-zero.');
-    return { weights, epochs: options.epochs, learningRate, trainImages: split.count, trainLoss, trainAcc };
+    return { weights, classes: loaded.classes, epochs: options.epochs, learningRate, trainImages: split.count, trainLoss, trainAcc };
   } finally {
     tuned.dispose();
   }

@@ -172,6 +172,7 @@ export async function exportServable(servable: Servable, request: Omit<ExportReq
   let weights: WeightMap = originalWeights;
   let layers: LayerSparsity[] | undefined;
   let fineTuning: FineTuningReport | undefined;
+  let preprocessing = servable.preprocessing;
   if (request.prune !== undefined && request.prune > 0) ({ weights, layers } = pruneWeights(weights, request.prune));
   if (request.fineTune !== undefined && layers) {
     servable.engineModel.setWeights(weights);
@@ -184,14 +185,16 @@ export async function exportServable(servable: Servable, request: Omit<ExportReq
     });
     weights = tuned.weights;
     layers = kernelSparsity(weights);
-    const { weights: _weights, ...figures } = tuned;
+    // Weights that were untrained carry placeholder class names; fine-tuned, they learned the dataset's.
+    preprocessing = { ...preprocessing, classes: tuned.classes };
+    const { weights: _weights, classes: _classes, ...figures } = tuned;
     fineTuning = { ...figures, ...(images.labels ? { afterPruning: accuracy(prunedProbabilities, images.labels, classes) } : {}) };
   }
   const encoding: WeightEncoding = request.quantize ?? 'float32';
   if (encoding !== 'float32') weights = quantizedWeights(weights, encoding);
   const compressed = weights !== originalWeights;
   if (compressed) servable.engineModel.setWeights(weights);
-  const exportable: Servable = { ...servable, weights };
+  const exportable: Servable = { ...servable, weights, preprocessing };
   const engineProbabilities = compressed ? await servable.engineModel.predict(images.images) : originalProbabilities;
 
   fs.mkdirSync(request.outDir, { recursive: true });
@@ -247,7 +250,7 @@ export async function exportServable(servable: Servable, request: Omit<ExportReq
     model: servable.model.name,
     weightsSource: servable.weightsSource,
     files,
-    classes: servable.preprocessing.classes,
+    classes: preprocessing.classes,
     ...(parity ? { parity } : {}),
     ...(parityUnchecked ? { parityUnchecked } : {}),
     ...(compression ? { compression } : {}),
