@@ -4,19 +4,30 @@
  *
  * - `Conv2DBackpropFilter` is built from wasm's own (XNNPACK) kernels: the filter gradient of a
  *   convolution is itself a convolution, of the input seen as a batch of its channels with the
- *   output gradient as the filter, and the forward stride as the dilation.
+ *   output gradient as the filter, and the forward stride as the dilation. (An im2col product,
+ *   columnsᵀ·dy, measured no faster: XNNPACK packs the P×Co operand of every product anew, at a
+ *   few ns per value, whichever formulation carries it.)
  * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
  *   are correct but built for inference (direct loops, strided reads): a stride-1 input gradient
- *   runs as an XNNPACK convolution, other input gradients as an XNNPACK matrix product and a
- *   scatter, the products on explicitly transposed operands. `Tile` of a
- *   whole block (batchnorm's gradient) is a few memory copies, and `Sum` over all axes but the
- *   channels one pass. Each wrapped stock kernel stays the fallback for what its fast path does
- *   not cover.
+ *   of a large map runs as an XNNPACK convolution, other input gradients as an XNNPACK matrix
+ *   product and a scatter; products transpose their operands first, or compute (b·aᵀ)ᵀ where b is
+ *   the big one, so XNNPACK packs the small operand. `Tile` of a whole block (batchnorm's
+ *   gradient) is a few memory copies, and `Sum` over all axes but the channels one pass. Each
+ *   wrapped stock kernel stays the fallback for what its fast path does not cover.
+ * - Convolutions whose windows reach past a small image at every position (3×3 filters with
+ *   padding over 1×1 maps) run forward (`FusedConv2D`) and backward with the filter cropped to the
+ *   taps that meet the image.
+ * - `Identity` shares its input's data instead of copying it: tfjs clones every tensor it keeps
+ *   for the backward pass through it.
  * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
  *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
  *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
- *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap.
+ *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap,
+ *   with a fast path for windows that tile the image (`maxpool 2`).
+ *
+ * The loops written here in JavaScript (pooling gradient, sums, transposes, col2im) run at 1 to
+ * 4 ns per value; compiled WebAssembly SIMD loops on the same heap would be several times faster.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
