@@ -160,13 +160,14 @@ describe('data-parallel training', () => {
         const batch = batchOf(9, 20 + step);
         const targets = lossTargets(batch.labels, CLASSES, 0.1);
         const counts = shardSizes(9, 2);
-        replicas.forEach((replica, i) => {
+        const shards = replicas.map((replica, i) => {
           const start = i === 0 ? 0 : counts[0]!;
           const shard = replica.shardGradients(sliceBatch(batch, start, counts[i]!), targets.slice(start * CLASSES, (start + counts[i]!) * CLASSES), { start, total: 9 });
           writeShard(replica, shard, buffers[i]!);
-          tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
+          return shard;
         });
-        replicas.forEach((replica) => assert.equal(applyShards(replica, buffers, counts, 0.01), true));
+        replicas.forEach((replica, i) => assert.equal(applyShards(replica, shards[i], i, buffers, counts, 0.01), true));
+        for (const shard of shards) tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
       }
       const [first, second] = await Promise.all(replicas.map((replica) => replica.getWeights()));
       for (const [key, tensor] of first!) assert.deepEqual(second!.get(key)!.values, tensor.values, key);

@@ -68,32 +68,35 @@ export function writeShard(model: TfjsModel, shard: ShardGradients, buffer: Floa
 
 /**
  * Applies the sum of the shards' gradients and the size-weighted mean of their running
- * statistics. Every replica calls this with the same buffers and counts and gets the same
- * weights: the sums run in buffer order, in float32 as the buffers hold them. Returns whether
- * the weights changed (`TfjsModel.update`).
+ * statistics. `own` is this replica's shard (index `ownIndex`, undefined when it had none): its
+ * gradients are taken as tensors, the other shards' from their buffers. Every replica adds the
+ * same float32 values in buffer order, so all get the same weights. Returns whether the weights
+ * changed (`TfjsModel.update`).
  */
-export function applyShards(model: TfjsModel, buffers: readonly Float32Array[], counts: readonly number[], learningRate: number): boolean {
-  const variables = model.trainableVariables;
-  const statistics = model.statistics;
-  const gradientLength = variables.reduce((sum, v) => sum + v.size, 0);
+export function applyShards(model: TfjsModel, own: ShardGradients | undefined, ownIndex: number, buffers: readonly Float32Array[], counts: readonly number[], learningRate: number): boolean {
   const total = counts.reduce((a, b) => a + b, 0);
-  const combined = new Float32Array(buffers[0]!.length);
-  buffers.forEach((buffer, i) => {
-    const count = counts[i]!;
-    if (count === 0) return;
-    for (let j = 0; j < gradientLength; j++) combined[j] = combined[j]! + buffer[j]!;
-    const weight = count / total;
-    for (let j = gradientLength; j < combined.length; j++) combined[j] = combined[j]! + buffer[j]! * weight;
-  });
+  const shards = counts.map((_, i) => i).filter((i) => counts[i]! > 0);
   let offset = 0;
-  const take = (v: tf.Variable): tf.Tensor => {
-    const tensor = tf.tensor(combined.subarray(offset, offset + v.size), v.shape);
-    offset += v.size;
-    return tensor;
+  /** One tensor (gradient or statistic) summed over the shards, each weighed by `weight(i)`. */
+  const combine = (shape: readonly number[], size: number, ownPart: () => tf.Tensor, weight?: (i: number) => number): tf.Tensor => {
+    const start = offset;
+    offset += size;
+    return tf.tidy(() => {
+      let sum: tf.Tensor | undefined;
+      for (const i of shards) {
+        let part = i === ownIndex && own ? ownPart() : tf.tensor(buffers[i]!.subarray(start, start + size), [...shape]);
+        if (weight) part = tf.mul(part, weight(i));
+        sum = sum ? tf.add(sum, part) : part.clone();
+      }
+      return sum ?? tf.zeros([...shape]);
+    });
   };
-  const gradients = variables.map(take);
+  const gradients = model.trainableVariables.map((v, k) => combine(v.shape, v.size, () => own!.gradients[k]!));
   try {
-    tf.tidy(() => statistics.forEach((v) => v.assign(take(v))));
+    const statistics = model.statistics;
+    const means = statistics.map((v) => combine(v.shape, v.size, () => v, (i) => counts[i]! / total));
+    tf.tidy(() => statistics.forEach((v, k) => v.assign(means[k]!)));
+    tf.dispose(means);
     return model.update(gradients, learningRate);
   } finally {
     tf.dispose(gradients);
@@ -216,30 +219,28 @@ export class DataParallelModel implements EngineModel {
     });
     // Each answer is handled as it comes, so a failed replica does not leave a rejection unheard.
     const settled = Promise.allSettled(answers);
-    let loss = 0;
-    let correct = 0;
     const own = shardOf(0);
     const shard = this.primary.shardGradients(own.batch, own.targets, { start: 0, total });
     try {
       writeShard(this.primary, shard, this.buffers[0]!);
-      loss += shard.loss.dataSync()[0]!;
-      correct += shard.correct.dataSync()[0]!;
+      let loss = shard.loss.dataSync()[0]!;
+      let correct = shard.correct.dataSync()[0]!;
+      for (const result of await settled) {
+        if (result.status === 'rejected') throw result.reason;
+        const answer = result.value;
+        if (answer.type !== 'gradients') throw new Error(`A training thread answered ${answer.type} to a step.`);
+        loss += answer.loss;
+        correct += answer.correct;
+      }
+      const dropoutCalls = this.primary.dropoutCalls;
+      const combined = this.replicas.map((replica) => replica.ask({ type: 'combine', counts, learningRate, dropoutCalls }));
+      const updated = applyShards(this.primary, shard, 0, this.buffers, counts, learningRate);
+      // The replicas read the primary's buffer while they combine: the next step may write it only after.
+      await Promise.all(combined);
+      return { loss, correct, count: total, updated };
     } finally {
       tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
     }
-    for (const result of await settled) {
-      if (result.status === 'rejected') throw result.reason;
-      const answer = result.value;
-      if (answer.type !== 'gradients') throw new Error(`A training thread answered ${answer.type} to a step.`);
-      loss += answer.loss;
-      correct += answer.correct;
-    }
-    const dropoutCalls = this.primary.dropoutCalls;
-    const combined = this.replicas.map((replica) => replica.ask({ type: 'combine', counts, learningRate, dropoutCalls }));
-    const updated = applyShards(this.primary, this.buffers, counts, learningRate);
-    // The replicas read the primary's buffer while they combine: the next step may write it only after.
-    await Promise.all(combined);
-    return { loss, correct, count: total, updated };
   }
 
   async evaluate(batch: Batch): Promise<EvaluationResult> {

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyShards, writeShard, type FromReplica, type ReplicaSetup, type ToReplica } from './data-parallel';
+import type { ShardGradients } from './tfjs-engine';
 import { TfjsEngine } from './tfjs-engine';
 
 async function main(): Promise<void> {
@@ -16,21 +17,28 @@ async function main(): Promise<void> {
   const model = await engine.buildReplica(setup.model, setup.options);
   const buffers = setup.exchange.map((buffer) => new Float32Array(buffer));
   const own = buffers[setup.index]!;
+  /** This replica's shard of the step under way, kept until the step's gradients are combined. */
+  let pending: ShardGradients | undefined;
+  const release = (): void => {
+    if (pending) tf.dispose([pending.loss, pending.correct, ...pending.gradients]);
+    pending = undefined;
+  };
   const handle = async (message: ToReplica): Promise<FromReplica> => {
     switch (message.type) {
       case 'step': {
-        const shard = model.shardGradients(message.batch, message.targets, { start: message.start, total: message.total });
-        try {
-          writeShard(model, shard, own);
-          return { type: 'gradients', loss: shard.loss.dataSync()[0]!, correct: shard.correct.dataSync()[0]! };
-        } finally {
-          tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
-        }
+        release();
+        pending = model.shardGradients(message.batch, message.targets, { start: message.start, total: message.total });
+        writeShard(model, pending, own);
+        return { type: 'gradients', loss: pending.loss.dataSync()[0]!, correct: pending.correct.dataSync()[0]! };
       }
       case 'combine':
-        model.dropoutCalls = message.dropoutCalls;
-        applyShards(model, buffers, message.counts, message.learningRate);
-        return { type: 'done' };
+        try {
+          model.dropoutCalls = message.dropoutCalls;
+          applyShards(model, pending, setup.index, buffers, message.counts, message.learningRate);
+          return { type: 'done' };
+        } finally {
+          release();
+        }
       case 'evaluate': {
         const { loss, correct } = await model.evaluate(message.batch, message.targets);
         return { type: 'evaluation', loss, correct };
