@@ -192,11 +192,24 @@ export class Session {
   /** Ctrl+P, types the file name, picks it from the list; waits for its editor. */
   async quickOpen(fileName) {
     const { page } = this;
-    await page.keyboard.press('Control+P');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.pressSequentially(fileName, { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor();
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first();
+    // A file the scenario has just written may not be in the workbench's file search yet (on a
+    // busy machine Quick Open then says "No matching results" and never looks again): close and
+    // ask again until it is listed.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Control+P');
+      await input.waitFor();
+      await input.pressSequentially(fileName, { delay: 10 });
+      try {
+        await row.waitFor({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 4) throw error;
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(2_000);
+      }
+    }
     await page.keyboard.press('Enter');
     await page.locator('.tab.active', { hasText: fileName }).waitFor();
     await this.editorLines().first().waitFor();
