@@ -12,8 +12,9 @@
  * DistributedDataParallel without SyncBatchNorm do; the running statistics are averaged over the
  * shards, weighted by their sizes.
  *
- * The model in this thread is the primary: evaluation, prediction and the weights and state
- * read for checkpoints are its own; weights and state written to it are sent to every replica.
+ * The model in this thread is the primary. Prediction and evaluation are sharded like a step;
+ * the weights and state read for checkpoints are the primary's, and weights and state written to
+ * it are sent to every replica before its next step.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
