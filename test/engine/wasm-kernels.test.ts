@@ -190,7 +190,7 @@ describe('wasm tiling agrees with the CPU backend', () => {
   }
 });
 
-describe('wasm sums agree with the CPU backend', () => {
+describe('wasm sums and means agree with the CPU backend', () => {
   const sums: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
     { shape: [4, 5, 3, 6], axis: [0, 1, 2], keepDims: false },
     { shape: [4, 5, 3, 6], axis: [2, 0, 1], keepDims: true },
@@ -206,16 +206,19 @@ describe('wasm sums agree with the CPU backend', () => {
   ];
   for (const t of sums) {
     it(`${t.shape.join('×')} over axes ${t.axis.join(', ')}${t.keepDims ? ', dimensions kept' : ''}`, async () => {
-      const summed = async (backend: 'cpu' | 'wasm'): Promise<{ values: Float32Array; shape: number[] }> => {
+      const summed = async (backend: 'cpu' | 'wasm'): Promise<{ values: Float32Array; shape: number[]; means: Float32Array; meanShape: number[] }> => {
         await selectBackend({ preference: backend });
         return tf.tidy(() => {
-          const total = tf.sum(tf.tensor(values(t.shape.reduce((x, y) => x * y), 7), t.shape), t.axis, t.keepDims);
-          return { values: total.dataSync() as Float32Array, shape: total.shape };
+          const x = tf.tensor(values(t.shape.reduce((a, b) => a * b), 7), t.shape);
+          const [total, mean] = [tf.sum(x, t.axis, t.keepDims), tf.mean(x, t.axis, t.keepDims)];
+          return { values: total.dataSync() as Float32Array, shape: total.shape, means: mean.dataSync() as Float32Array, meanShape: mean.shape };
         });
       };
       const [wasm, cpu] = [await summed('wasm'), await summed('cpu')];
       assert.deepEqual(wasm.shape, cpu.shape);
       close(wasm.values, cpu.values, 'sum');
+      assert.deepEqual(wasm.meanShape, cpu.meanShape);
+      close(wasm.means, cpu.means, 'mean');
     });
   }
 });

@@ -12,8 +12,8 @@
  *   of a large map runs as an XNNPACK convolution, other input gradients as an XNNPACK matrix
  *   product and a scatter; products transpose their operands first, or compute (b·aᵀ)ᵀ where b is
  *   the big one, so XNNPACK packs the small operand. `Tile` of a whole block (batchnorm's
- *   gradient) is a few memory copies, and `Sum` over all axes but the channels one pass. Each
- *   wrapped stock kernel stays the fallback for what its fast path does not cover.
+ *   gradient) is a few memory copies, and `Sum` and `Mean` over all axes but the channels one
+ *   pass. Each wrapped stock kernel stays the fallback for what its fast path does not cover.
  * - Convolutions whose windows reach past a small image at every position (3×3 filters with
  *   padding over 1×1 maps) run forward (`FusedConv2D`) and backward with the filter cropped to the
  *   taps that meet the image.
@@ -390,12 +390,13 @@ function tile(stock: tf.KernelFunc) {
 }
 
 /**
- * A sum over every axis but the last (a bias's or batchnorm's gradient over N×H×W) as one pass
- * adding rows (`columnSums`); the stock kernel first transposes the whole tensor so the channels
- * come first. Sums are kept in doubles, as the CPU backend keeps them.
+ * A sum or mean over every axis but the last (a bias's gradient, batchnorm's statistics and
+ * gradient over N×H×W) as one pass adding rows (`columnSums`); the stock kernels first transpose
+ * the whole tensor so the channels come first. Sums are kept in doubles, as the CPU backend keeps
+ * them.
  */
-function sum(stock: tf.KernelFunc) {
-  return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
+function leadingAxesReduction(mean: boolean) {
+  return (stock: tf.KernelFunc) => ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const wasm = backend as BackendWasm;
     const x = inputs['x']!;
     const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -407,7 +408,12 @@ function sum(stock: tf.KernelFunc) {
     const out = wasm.makeOutput(keepDims ? [...Array(rank - 1).fill(1), channels] : [channels], 'float32');
     const target = wasm.typedArrayFromHeap(out) as Float32Array;
     const source = wasm.typedArrayFromHeap(x) as Float32Array;
-    target.set(columnSums(source, channels));
+    const totals = columnSums(source, channels);
+    if (mean) {
+      const rows = source.length / channels;
+      for (let c = 0; c < channels; c++) totals[c] = totals[c]! / rows;
+    }
+    target.set(totals);
     return out;
   };
 }
@@ -582,7 +588,8 @@ export function registerWasmTrainingKernels(): void {
     wrap('FusedConv2D', fusedConv2d),
     wrap('BatchMatMul', batchMatMul),
     wrap('Tile', tile),
-    wrap('Sum', sum),
+    wrap('Sum', leadingAxesReduction(false)),
+    wrap('Mean', leadingAxesReduction(true)),
     viaCpu('DepthwiseConv2dNativeBackpropInput'),
     viaCpu('DepthwiseConv2dNativeBackpropFilter'),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
