@@ -11,6 +11,7 @@ import { evaluateInWorker } from '../host/evaluation';
 import { evaluationText } from '../evaluation/report';
 import { readEvaluation, writeEvaluation } from '../evaluation/store';
 import { checkpointFile, listRuns, runsFolderFor } from '../training/runs';
+import { MODEL_OR_RUN, oneOf, readCommandLine, refuseCommandLine, text, wholeNumber } from './args';
 
 export const EVAL_USAGE = '  ocular eval FILE|RUN_DIR [--split val|test] [--batch N] [--json OUT]\n                                   evaluate a run (or a model file\'s newest run) and print its metrics\n';
 
@@ -21,35 +22,16 @@ interface EvalOptions {
   readonly json?: string;
 }
 
+const EVAL_OPTIONS = {
+  split: oneOf(SPLITS, `--split takes ${SPLITS.join(', ')}`),
+  batch: wholeNumber(1, Infinity, '--batch takes a whole number of images, 1 or more'),
+  json: text('--json takes the file to write'),
+};
+
 /** The options, or a message saying what is wrong with the command line. */
 export function parseEvalArgs(args: readonly string[]): EvalOptions | string {
-  let target: string | undefined;
-  let split: Split | undefined;
-  let batch: number | undefined;
-  let json: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = (): string | undefined => args[++i];
-    if (arg === '--split') {
-      const s = value();
-      if (!s || !(SPLITS as readonly string[]).includes(s)) return `--split takes ${SPLITS.join(', ')}`;
-      split = s as Split;
-    } else if (arg === '--batch') {
-      batch = Number(value());
-      if (!Number.isInteger(batch) || batch < 1) return '--batch takes a whole number of images, 1 or more';
-    } else if (arg === '--json') {
-      json = value();
-      if (!json) return '--json takes the file to write';
-    } else if (arg.startsWith('--')) {
-      return `unknown option ${arg}`;
-    } else if (target === undefined) {
-      target = arg;
-    } else {
-      return `one model file or run folder, not '${target}' and '${arg}'`;
-    }
-  }
-  if (target === undefined) return 'give a model file or a run folder';
-  return { target, ...(split ? { split } : {}), ...(batch ? { batch } : {}), ...(json ? { json } : {}) };
+  const line = readCommandLine(args, EVAL_OPTIONS, MODEL_OR_RUN);
+  return typeof line === 'string' ? line : { target: line.target, ...line.options };
 }
 
 /** The run folder to evaluate: the folder itself, or the model file's newest run with a checkpoint. */
@@ -69,10 +51,7 @@ function runDirOf(target: string): string {
 
 export async function evalCommand(args: readonly string[]): Promise<number> {
   const options = parseEvalArgs(args);
-  if (typeof options === 'string') {
-    process.stderr.write(`ocular eval: ${options}\nUsage:\n${EVAL_USAGE}`);
-    return 2;
-  }
+  if (typeof options === 'string') return refuseCommandLine('eval', options, EVAL_USAGE);
   try {
     const runDir = runDirOf(options.target);
     process.stderr.write(`Evaluating ${runDir}${options.split ? ` on ${options.split}` : ''}…\n`);

@@ -5,6 +5,7 @@
  */
 import { loadServable } from '../serve/servable';
 import { startServer } from '../serve/server';
+import { MODEL_OR_RUN, readCommandLine, refuseCommandLine, SWITCH, text, wholeNumber } from './args';
 
 export const SERVE_USAGE = '  ocular serve FILE|RUN_DIR [--port N] [--host H] [--token T] [--no-batching]\n                                   serve predictions over HTTP (POST /predict, /predict/batch; GET /health, /metadata)\n';
 
@@ -16,44 +17,24 @@ interface ServeArgs {
   readonly batching: boolean;
 }
 
+const SERVE_OPTIONS = {
+  port: wholeNumber(0, 65535, '--port takes a port number (0 picks a free one)'),
+  host: text('--host takes an address'),
+  token: text('--token takes the bearer token clients must send'),
+  'no-batching': SWITCH,
+};
+
+/** The options with their defaults, or a message saying what is wrong with the command line. */
 export function parseServeArgs(args: readonly string[]): ServeArgs | string {
-  let target: string | undefined;
-  let port = 8080;
-  let host = '127.0.0.1';
-  let token: string | undefined;
-  let batching = true;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--port') {
-      port = Number(args[++i]);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return '--port takes a port number (0 picks a free one)';
-    } else if (arg === '--host') {
-      const value = args[++i];
-      if (!value) return '--host takes an address';
-      host = value;
-    } else if (arg === '--token') {
-      token = args[++i];
-      if (!token) return '--token takes the bearer token clients must send';
-    } else if (arg === '--no-batching') {
-      batching = false;
-    } else if (arg.startsWith('--')) {
-      return `unknown option ${arg}`;
-    } else if (target === undefined) {
-      target = arg;
-    } else {
-      return `one model file or run folder, not '${target}' and '${arg}'`;
-    }
-  }
-  if (target === undefined) return 'give a model file or a run folder';
-  return { target, port, host, batching, ...(token ? { token } : {}) };
+  const line = readCommandLine(args, SERVE_OPTIONS, MODEL_OR_RUN);
+  if (typeof line === 'string') return line;
+  const { port = 8080, host = '127.0.0.1', 'no-batching': noBatching, ...rest } = line.options;
+  return { target: line.target, port, host, batching: noBatching !== true, ...rest };
 }
 
 export async function serveCommand(args: readonly string[]): Promise<number> {
   const options = parseServeArgs(args);
-  if (typeof options === 'string') {
-    process.stderr.write(`ocular serve: ${options}\nUsage:\n${SERVE_USAGE}`);
-    return 2;
-  }
+  if (typeof options === 'string') return refuseCommandLine('serve', options, SERVE_USAGE);
   try {
     const servable = await loadServable(options.target);
     const running = await startServer(

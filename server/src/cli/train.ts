@@ -7,56 +7,31 @@
  * it fails, is stopped or is refused, 2 for a wrong command line.
  */
 import * as path from 'node:path';
-import type { BackendPreference } from '../engine/engine';
 import { cacheDirFor } from '../host/datasets';
 import { startTraining } from '../training/host';
 import type { TrainEvent, TrainRequest } from '../training/run';
 import type { EpochLine, RunRecord } from '../training/runs';
+import { BACKENDS, oneOf, readCommandLine, refuseCommandLine, text, wholeNumber } from './args';
 
 export const TRAIN_USAGE =
   '  ocular train FILE [--backend auto|gpu|native|wasm|cpu] [--resume RUN_ID] [--epochs N] [--model NAME] [--threads N]\n                                   train a model file into .ocular/runs/ beside it (Ctrl+C stops)\n';
 
-const BACKENDS: readonly BackendPreference[] = ['auto', 'gpu', 'native', 'wasm', 'cpu'];
+const TRAIN_OPTIONS = {
+  backend: oneOf(BACKENDS, `--backend takes ${BACKENDS.join(', ')}`),
+  resume: text('--resume takes a run id (a folder name under .ocular/runs)'),
+  epochs: wholeNumber(1, Infinity, '--epochs takes a whole number, 1 or more'),
+  threads: wholeNumber(1, Infinity, '--threads takes a whole number, 1 or more'),
+  model: text('--model takes the name of a model with a train section'),
+};
 
 /** The request, or a message saying what is wrong with the command line. */
 export function parseTrainArgs(args: readonly string[]): TrainRequest | string {
-  let file: string | undefined;
-  let backend: BackendPreference | undefined;
-  let resumeRunId: string | undefined;
-  let epochs: number | undefined;
-  let model: string | undefined;
-  let threads: number | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = (): string | undefined => args[++i];
-    if (arg === '--backend') {
-      const b = value();
-      if (!b || !(BACKENDS as readonly string[]).includes(b)) return `--backend takes ${BACKENDS.join(', ')}`;
-      backend = b as BackendPreference;
-    } else if (arg === '--resume') {
-      resumeRunId = value();
-      if (!resumeRunId) return '--resume takes a run id (a folder name under .ocular/runs)';
-    } else if (arg === '--epochs') {
-      epochs = Number(value());
-      if (!Number.isInteger(epochs) || epochs < 1) return '--epochs takes a whole number, 1 or more';
-    } else if (arg === '--threads') {
-      threads = Number(value());
-      if (!Number.isInteger(threads) || threads < 1) return '--threads takes a whole number, 1 or more';
-    } else if (arg === '--model') {
-      model = value();
-      if (!model) return '--model takes the name of a model with a train section';
-    } else if (arg.startsWith('--')) {
-      return `unknown option ${arg}`;
-    } else if (file === undefined) {
-      file = arg;
-    } else {
-      return `one model file, not '${file}' and '${arg}'`;
-    }
-  }
-  if (file === undefined) return 'give the model file to train';
-  const modelFile = path.resolve(file);
+  const line = readCommandLine(args, TRAIN_OPTIONS, { one: 'one model file', missing: 'give the model file to train' });
+  if (typeof line === 'string') return line;
+  const { resume, ...rest } = line.options;
+  const modelFile = path.resolve(line.target);
   // The same decoded-image cache as ocular check: .ocular/cache of the current folder when it holds the file.
-  return { modelFile, cacheDir: cacheDirFor(modelFile, [process.cwd()]), ...(backend ? { backend } : {}), ...(resumeRunId ? { resumeRunId } : {}), ...(epochs ? { epochs } : {}), ...(model ? { model } : {}), ...(threads ? { threads } : {}) };
+  return { modelFile, cacheDir: cacheDirFor(modelFile, [process.cwd()]), ...rest, ...(resume !== undefined ? { resumeRunId: resume } : {}) };
 }
 
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
@@ -92,10 +67,7 @@ export function errorText(message: string): string {
 
 export async function trainCommand(args: readonly string[]): Promise<number> {
   const request = parseTrainArgs(args);
-  if (typeof request === 'string') {
-    process.stderr.write(`ocular train: ${request}\nUsage:\n${TRAIN_USAGE}`);
-    return 2;
-  }
+  if (typeof request === 'string') return refuseCommandLine('train', request, TRAIN_USAGE);
   const tty = process.stdout.isTTY === true;
   const columns = process.stdout.columns ?? 80;
   let epochs = request.epochs ?? 0;
