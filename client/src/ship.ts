@@ -65,13 +65,13 @@ export class Shipping implements vscode.Disposable {
   private async exportModel(uri?: vscode.Uri): Promise<void> {
     const file = await this.modelFile(uri);
     if (!file) return;
-    const format = await vscode.window.showQuickPick(FORMATS, { title: 'Export Model: format' });
+    const format = await vscode.window.showQuickPick(FORMATS, { title: 'Export Model: format', ignoreFocusOut: true });
     if (!format) return;
-    const quantize = format.label === 'onnx' ? await vscode.window.showQuickPick([{ label: 'float32', description: 'as trained' }, { label: 'float16' }, { label: 'int8' }], { title: 'Export Model: weights' }) : { label: 'float32' };
+    const quantize = format.label === 'onnx' ? await vscode.window.showQuickPick([{ label: 'float32', description: 'as trained' }, { label: 'float16' }, { label: 'int8' }], { title: 'Export Model: weights', ignoreFocusOut: true }) : { label: 'float32' };
     if (!quantize) return;
-    const pruning = await vscode.window.showQuickPick(PRUNING, { title: 'Export Model: pruning' });
+    const pruning = await vscode.window.showQuickPick(PRUNING, { title: 'Export Model: pruning', ignoreFocusOut: true });
     if (!pruning) return;
-    const fineTuning = pruning.share > 0 ? await vscode.window.showQuickPick(FINE_TUNING, { title: 'Export Model: fine-tuning after pruning' }) : FINE_TUNING[0];
+    const fineTuning = pruning.share > 0 ? await vscode.window.showQuickPick(FINE_TUNING, { title: 'Export Model: fine-tuning after pruning', ignoreFocusOut: true }) : FINE_TUNING[0];
     if (!fineTuning) return;
     const suffix = [quantize.label === 'float32' ? '' : `-${quantize.label}`, pruning.share > 0 ? `-pruned${Math.round(pruning.share * 100)}` : '', fineTuning.epochs > 0 ? `-finetuned${fineTuning.epochs}` : ''].join('');
     const outDir = path.join(path.dirname(file), 'export', `${path.basename(file, '.ocular')}-${format.label}${suffix}`);

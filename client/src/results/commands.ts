@@ -28,7 +28,7 @@ async function pickRun(placeHolder: string, usable: (run: WorkspaceRun) => boole
   }
   const picked = await vscode.window.showQuickPick(
     runs.map((run) => ({ label: run.id, description: `${run.modelName} · ${run.status}`, detail: run.modelFile, dir: run.dir })),
-    { placeHolder, matchOnDescription: true },
+    { placeHolder, matchOnDescription: true, ignoreFocusOut: true },
   );
   return picked?.dir;
 }
@@ -40,7 +40,7 @@ async function pickSplit(): Promise<'test' | 'val' | 'train' | undefined> {
       { label: 'val', description: 'the validation split', split: 'val' as const },
       { label: 'train', description: 'the training images, without augmentation', split: 'train' as const },
     ],
-    { placeHolder: 'Split to evaluate on' },
+    { placeHolder: 'Split to evaluate on', ignoreFocusOut: true },
   );
   return picked?.split;
 }

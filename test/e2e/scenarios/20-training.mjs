@@ -2,11 +2,12 @@
 // with a progress notification; the run appears in the Ocular Runs view with its status, best
 // validation accuracy and duration; and, because the fixture's validation labels of two classes
 // are swapped (training learns what validation contradicts), the model file gets the overfitting
-// warning. The workspace setting ocular.trainingThreads = 2 makes the run data-parallel (the tiny
-// model would train on one thread by default), which its run.json's device names. The dataset is
-// digits PNGs copied from the example into the workspace, never the repository.
+// warning. The user setting ocular.trainingThreads = 2 (the e2e profile's, lib/session.mjs) makes
+// the run data-parallel (the tiny model would train on one thread by default), which its
+// run.json's device names. The dataset is digits PNGs copied from the example into the
+// workspace, never the repository.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openProblems, scenario, session } from '../lib/harness.mjs';
 import { poll } from '../lib/session.mjs';
@@ -60,19 +61,8 @@ function writeFixture() {
   );
 }
 
-/** Sets (or, with undefined, removes) one setting in the workspace's .vscode/settings.json. */
-function setWorkspaceSetting(key, value) {
-  mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
-  const file = path.join(session.workspace, '.vscode', 'settings.json');
-  const settings = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  if (value === undefined) delete settings[key];
-  else settings[key] = value;
-  writeFileSync(file, JSON.stringify(settings, null, 2));
-}
-
 scenario('training: Train Model runs to the end with progress on the threads set, lists the run and warns of overfitting', async () => {
   writeFixture();
-  setWorkspaceSetting('ocular.trainingThreads', 2);
   const { page } = session;
   try {
     await page.keyboard.press('Escape');
@@ -113,7 +103,6 @@ scenario('training: Train Model runs to the end with progress on the threads set
     await page.keyboard.press('Escape');
   } finally {
     // Whether it passed or not, the results scenarios after this one must not see its runs.
-    setWorkspaceSetting('ocular.trainingThreads', undefined);
     rmSync(path.join(session.workspace, FOLDER, '.ocular', 'runs'), { recursive: true, force: true });
   }
 }, 240_000);
