@@ -19,8 +19,7 @@
  *   taps that meet the image.
  * - `Identity` shares its input's data instead of copying it: tfjs clones every tensor it keeps
  *   for the backward pass through it.
- * - The depthwise gradients run the CPU backend's kernels on copies of the data. That is slower
- *   than a native kernel but exact; making them fast belongs with the rest of the kernel speed work.
+ * - The depthwise gradients are direct loops over the wasm heap (wasm-depthwise.ts).
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
  *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
  *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap,
@@ -31,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { depthwiseGradientKernels } from './wasm-depthwise';
 
 const WASM = 'wasm';
 
@@ -544,29 +544,6 @@ function tiledMaxPoolGrad(x: Float32Array, gradient: Float32Array, dx: Float32Ar
   }
 }
 
-/** Runs the CPU backend's kernel on copies of the wasm inputs and returns its result to wasm. */
-function viaCpu(kernelName: string): tf.KernelConfig {
-  const cpuKernel = tf.getKernel(kernelName, 'cpu');
-  if (!cpuKernel) throw new Error(`The CPU backend has no ${kernelName} kernel to lend to wasm.`);
-  return {
-    kernelName,
-    backendName: WASM,
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const wasm = backend as BackendWasm;
-      const cpu = tf.findBackend('cpu');
-      const moved: tf.NamedTensorInfoMap = {};
-      for (const [name, info] of Object.entries(inputs)) {
-        // A copy: readSync gives a view of the wasm heap, which moves when the heap grows.
-        if (info) moved[name] = { dataId: cpu.write((wasm.readSync(info.dataId) as tf.TypedArray).slice(), info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
-      }
-      const out = cpuKernel.kernelFunc({ inputs: moved, attrs: attrs ?? {}, backend: cpu }) as tf.TensorInfo;
-      const values = cpu.readSync(out.dataId);
-      for (const info of [...Object.values(moved), out]) if (info) cpu.disposeData(info.dataId);
-      return wasm.makeOutput(out.shape, out.dtype, undefined, values);
-    },
-  };
-}
-
 let registered = false;
 
 /** Registers the missing and corrected training kernels on the wasm backend, once. */
@@ -590,8 +567,7 @@ export function registerWasmTrainingKernels(): void {
     wrap('Tile', tile),
     wrap('Sum', leadingAxesReduction(false)),
     wrap('Mean', leadingAxesReduction(true)),
-    viaCpu('DepthwiseConv2dNativeBackpropInput'),
-    viaCpu('DepthwiseConv2dNativeBackpropFilter'),
+    ...depthwiseGradientKernels(),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
     { kernelName: 'Identity', backendName: WASM, kernelFunc: identity as tf.KernelFunc },
   ];
