@@ -10,7 +10,8 @@
  * layer's weights match PyTorch's), and weights are exchanged in PyTorch's layouts.
  *
  * A model built for training has its own convolution layer (`TrainingConv2D`: padding inside the
- * convolution, no gradient for the images); one built for prediction or export keeps the library's.
+ * convolution, no gradient for the images) and batchnorm layer (`TrainingBatchNorm`: one
+ * closed-form gradient); one built for prediction or export keeps the library's.
  *
  * Layers are created with zero weights; the seeded initial weights (`initialWeights`) are then
  * written in, so that initialisation is the same for every engine.
@@ -22,6 +23,7 @@ import type { Shape } from '../../language/semantics/layers';
 import { EngineError, type WeightMap, type WeightTensor } from '../engine';
 import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, weightSpecs, type LayerNode, type WeightSpec } from '../network';
 import { streamSeed } from '../../random';
+import { TrainingBatchNorm } from './batchnorm-layer';
 import { TrainingConv2D } from './conv-layer';
 import { PaddedMaxPool, SeededDropout } from './layers';
 
@@ -130,9 +132,11 @@ class Builder {
    * PyTorch's batchnorm momentum weighs the new batch; Keras's weighs the running value. One
    * difference remains: the library updates the running variance with the batch's biased variance
    * where PyTorch uses the unbiased one, a factor n/(n−1) with n values per channel in a batch
-   * (32×16×16 for a CIFAR stage, so it matters only for batchnorm on small vectors).
+   * (32×16×16 for a CIFAR stage, so it matters only for batchnorm on small vectors). A model built
+   * for training has its own layer (`TrainingBatchNorm`: the same numbers, one closed-form gradient).
    */
   private batchnorm(eps: number, momentum: number): tfl.layers.Layer {
+    if (this.training) return new TrainingBatchNorm(eps, momentum, this.name('batchnorm'));
     return tfl.layers.batchNormalization({ name: this.name('batchnorm'), axis: -1, epsilon: eps, momentum: 1 - momentum });
   }
 
