@@ -1,7 +1,7 @@
 /**
  * The wasm training kernels against the CPU backend: values and gradients (input and filter) of
- * convolutions, depthwise convolutions and max pooling over strides, paddings and kernel shapes,
- * with batches of more than one image (where wasm's own MaxPoolGrad goes wrong).
+ * convolutions, depthwise convolutions, max and average pooling over strides, paddings and kernel
+ * shapes, with batches of more than one image (where wasm's own MaxPoolGrad goes wrong).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +57,24 @@ const cases: Case[] = [
   { name: 'fused conv 3×3, stride 2, padding 1, of 2×2 images to 1×1', x: [2, 2, 2, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 2, pad: explicit(1, 1, 1, 1) }) },
   { name: 'fused conv 5×5, same, of 2×3 images, relu', x: [2, 2, 3, 2], filter: [5, 5, 2, 3], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', activation: 'relu' }) },
   { name: 'conv 3×4, uneven padding, of 1×2 images', x: [2, 1, 2, 3], filter: [3, 4, 3, 2], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 0, 1, 3)) },
+  // Depthwise gradients (wasm-depthwise.ts): multipliers 1 to 3, strides, paddings, batch 1, odd sizes.
+  { name: 'depthwise 3×3, stride 1, same, batch 1, odd sizes', x: [1, 7, 5, 3], filter: [3, 3, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 1, 'same') },
+  { name: 'depthwise 3×3, multiplier 2, stride 2, valid, odd sizes', x: [2, 9, 7, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'valid') },
+  { name: 'depthwise 2×3, multiplier 3, stride (2, 1), uneven explicit padding', x: [2, 6, 7, 3], filter: [2, 3, 3, 3], op: (x, f) => tf.depthwiseConv2d(x, f, [2, 1], explicit(1, 0, 2, 1)) },
+  { name: 'depthwise 5×5, stride 2, same, of a 3×3 image (taps past the image everywhere)', x: [2, 3, 3, 4], filter: [5, 5, 4, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
+  // XNNPACK's own `same` padding gives zeros for filters that are not square with a stride above 1; the kernels spell it out.
+  { name: 'depthwise 3×1, stride 2, same, of 3×6 images', x: [2, 3, 6, 3], filter: [3, 1, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
+  { name: 'fused depthwise 1×3, multiplier 2, stride 2, same, with a bias, relu', x: [2, 6, 6, 2], filter: [1, 3, 2, 2], op: (x, f) => tf.fused.depthwiseConv2d({ x, filter: f, strides: 2, pad: 'same', bias: tf.linspace(-1, 1, 4), activation: 'relu' }) },
+  // Dilated depthwise convolutions: TensorFlow.js has their values but no gradients (see below for the kernels).
+  { name: 'depthwise 3×3, dilation 2, same', x: [2, 9, 8, 3], filter: [3, 3, 3, 2], gradients: false, op: (x, f) => tf.depthwiseConv2d(x, f, 1, 'same', 'NHWC', 2) },
+  // Average pooling: wasm's own AvgPoolGrad, checked rather than replaced.
+  { name: 'avg pool 2, stride 2, batch of 3', x: [3, 6, 8, 2], op: (x) => tf.avgPool(x, 2, 2, 'valid') },
+  { name: 'avg pool 2 of odd sizes, batch 1', x: [1, 7, 5, 3], op: (x) => tf.avgPool(x, 2, 2, 'valid') },
+  { name: 'avg pool 3, stride 2, same, odd sizes', x: [2, 9, 7, 3], op: (x) => tf.avgPool(x, 3, 2, 'same') },
+  { name: 'avg pool 3, stride 1, valid', x: [2, 7, 6, 4], op: (x) => tf.avgPool(x, 3, 1, 'valid') },
+  { name: 'avg pool 3, stride 2, same, batch 1, one channel', x: [1, 8, 9, 1], op: (x) => tf.avgPool(x, 3, 2, 'same') },
   ...randomConvolutions(12, 2026),
+  ...randomDepthwiseConvolutions(12, 2027),
 ];
 
 /**
@@ -81,6 +98,31 @@ function randomConvolutions(count: number, seed: number): Case[] {
       filter,
       gradients: dilation === 1,
       op: (xx: tf.Tensor4D, ff: tf.Tensor4D) => tf.conv2d(xx, ff, stride, pad, 'NHWC', dilation),
+    };
+  });
+}
+
+/**
+ * Seeded random depthwise convolutions: sizes, channels, multiplier, kernel, stride and padding
+ * drawn anew for each case. TensorFlow.js has no gradients for dilated ones; the kernels' own
+ * dilation is checked on its own below.
+ */
+function randomDepthwiseConvolutions(count: number, seed: number): Case[] {
+  const random = new Random(seed);
+  const pick = <T>(options: readonly T[]): T => options[random.int(options.length)]!;
+  return Array.from({ length: count }, () => {
+    const [kh, kw] = [1 + random.int(4), 1 + random.int(4)];
+    // Same padding with a stride above 1 needs equal strides in TensorFlow.js's depthwise convolution.
+    const stride = 1 + random.int(2);
+    const padding = pick(['valid', 'same', 'explicit'] as const);
+    const pad: Pad = padding === 'explicit' ? explicit(random.int(kh), random.int(kh), random.int(kw), random.int(kw)) : padding;
+    const x: [number, number, number, number] = [1 + random.int(3), kh + random.int(8), kw + random.int(8), 1 + random.int(6)];
+    const filter: [number, number, number, number] = [kh, kw, x[3], 1 + random.int(2)];
+    return {
+      name: `random depthwise ${kh}×${kw} of ${x.join('×')}, multiplier ${filter[3]}, stride ${stride}, padding ${padding === 'explicit' ? JSON.stringify(pad) : padding}`,
+      x,
+      filter,
+      op: (xx: tf.Tensor4D, ff: tf.Tensor4D) => tf.depthwiseConv2d(xx, ff, stride, pad),
     };
   });
 }
@@ -118,6 +160,50 @@ describe('wasm training kernels agree with the CPU backend', () => {
       close(wasm.y, cpu.y, 'output');
       if (cpu.dx) close(wasm.dx!, cpu.dx, 'input gradient');
       if (cpu.dw) close(wasm.dw!, cpu.dw, 'filter gradient');
+    });
+  }
+});
+
+/**
+ * A dilated filter is the filter spread out with zeros between its taps, undilated: so the wasm
+ * depthwise gradient kernels with dilation 2 must give the CPU backend's input gradient with the
+ * spread filter, and its filter gradient at the taps the spread filter keeps. (TensorFlow.js has
+ * no gradient of a dilated depthwise convolution to run them through, and the CPU kernels
+ * ignore dilation.)
+ */
+describe('wasm depthwise gradient kernels with dilation 2 agree with the CPU backend', () => {
+  const dilated: { x: [number, number, number, number]; filter: [number, number, number, number]; pad: Pad }[] = [
+    { x: [2, 9, 8, 3], filter: [3, 3, 3, 1], pad: 'valid' },
+    { x: [1, 7, 9, 2], filter: [3, 2, 2, 2], pad: 'same' },
+    { x: [2, 8, 7, 4], filter: [2, 3, 4, 1], pad: explicit(1, 2, 0, 1) },
+  ];
+  for (const d of dilated) {
+    it(`${d.filter[0]}×${d.filter[1]}, multiplier ${d.filter[3]}, of ${d.x.join('×')}, padding ${typeof d.pad === 'string' ? d.pad : JSON.stringify(d.pad)}`, async () => {
+      const [kh, kw, channels, multiplier] = d.filter;
+      const spreadShape: [number, number, number, number] = [2 * kh - 1, 2 * kw - 1, channels, multiplier];
+      const filterValues = values(kh * kw * channels * multiplier, 2);
+      const spreadValues = new Float32Array(spreadShape.reduce((a, b) => a * b));
+      const run = channels * multiplier;
+      for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) spreadValues.set(filterValues.subarray((a * kw + b) * run, (a * kw + b + 1) * run), (2 * a * spreadShape[1] + 2 * b) * run);
+      const gradients = async (backend: 'cpu' | 'wasm', dilation: number): Promise<{ dx: Float32Array; dw: Float32Array }> => {
+        await selectBackend({ preference: backend });
+        const filterShape = dilation === 1 ? spreadShape : d.filter;
+        return tf.tidy(() => {
+          const x = tf.tensor4d(values(d.x.reduce((a, b) => a * b), 1), d.x);
+          const filter = tf.tensor4d(dilation === 1 ? spreadValues : filterValues, filterShape);
+          const y = tf.depthwiseConv2d(x, filter, 1, d.pad, 'NHWC', dilation);
+          const dy = tf.tensor(values(y.size, 3), y.shape);
+          const attrs = { strides: 1, pad: d.pad, dilations: dilation };
+          const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: d.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
+        });
+      };
+      const [wasm, cpu] = [await gradients('wasm', 2), await gradients('cpu', 1)];
+      close(wasm.dx, cpu.dx, 'input gradient');
+      const kept = new Float32Array(filterValues.length);
+      for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) kept.set(cpu.dw.subarray((2 * a * spreadShape[1] + 2 * b) * run, (2 * a * spreadShape[1] + 2 * b + 1) * run), (a * kw + b) * run);
+      close(wasm.dw, kept, 'filter gradient');
     });
   }
 });

@@ -19,7 +19,8 @@
  *   taps that meet the image.
  * - `Identity` shares its input's data instead of copying it: tfjs clones every tensor it keeps
  *   for the backward pass through it.
- * - The depthwise gradients are direct loops over the wasm heap (wasm-depthwise.ts).
+ * - The depthwise gradients are direct loops over the wasm heap, and the forward kernels get
+ *   `same` padding spelled out, which XNNPACK gets wrong for some filters (wasm-depthwise.ts).
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
  *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
  *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap,
@@ -30,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { depthwiseGradientKernels } from './wasm-depthwise';
+import { depthwiseKernels } from './wasm-depthwise';
 
 const WASM = 'wasm';
 
@@ -567,7 +568,7 @@ export function registerWasmTrainingKernels(): void {
     wrap('Tile', tile),
     wrap('Sum', leadingAxesReduction(false)),
     wrap('Mean', leadingAxesReduction(true)),
-    ...depthwiseGradientKernels(),
+    ...depthwiseKernels(),
     { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad as tf.KernelFunc },
     { kernelName: 'Identity', backendName: WASM, kernelFunc: identity as tf.KernelFunc },
   ];
