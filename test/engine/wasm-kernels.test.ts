@@ -62,6 +62,7 @@ const cases: Case[] = [
   { name: 'depthwise 3×3, multiplier 2, stride 2, valid, odd sizes', x: [2, 9, 7, 2], filter: [3, 3, 2, 2], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'valid') },
   { name: 'depthwise 2×3, multiplier 3, stride (2, 1), uneven explicit padding', x: [2, 6, 7, 3], filter: [2, 3, 3, 3], op: (x, f) => tf.depthwiseConv2d(x, f, [2, 1], explicit(1, 0, 2, 1)) },
   { name: 'depthwise 5×5, stride 2, same, of a 3×3 image (taps past the image everywhere)', x: [2, 3, 3, 4], filter: [5, 5, 4, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
+  { name: 'depthwise 2×2, stride 3, valid, windows leave rows and columns unused', x: [2, 9, 10, 3], filter: [2, 2, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 3, 'valid') },
   // XNNPACK's own `same` padding gives zeros for filters that are not square with a stride above 1; the kernels spell it out.
   { name: 'depthwise 3×1, stride 2, same, of 3×6 images', x: [2, 3, 6, 3], filter: [3, 1, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
   { name: 'fused depthwise 1×3, multiplier 2, stride 2, same, with a bias, relu', x: [2, 6, 6, 2], filter: [1, 3, 2, 2], op: (x, f) => tf.fused.depthwiseConv2d({ x, filter: f, strides: 2, pad: 'same', bias: tf.linspace(-1, 1, 4), activation: 'relu' }) },
