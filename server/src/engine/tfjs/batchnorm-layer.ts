@@ -4,14 +4,14 @@
  * autodiff tape keeps every intermediate of them for the backward pass, whose gradient is then a
  * chain of small kernels (Sum, Multiply, Add, Mean, Tile) per layer. Here the whole training-mode
  * normalisation is one custom gradient: the forward keeps only its input (which the convolution
- * before it keeps anyway), the batch mean and variance, and γ; the backward is the closed form
+ * before it keeps anyway), the batch mean and 1/√(variance + ε), and γ; the backward is the closed form
  *
  *   dx = (γ·invstd/N)·(N·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ(dy·x̂),  dβ = Σdy,
  *
  * with x̂ = (x − mean)·invstd, invstd = 1/√(variance + ε), sums over the N values of a channel.
  *
  * The numbers are the library layer's: the same moments (biased variance for normalising, as
- * PyTorch), the same normalisation kernel, and the running statistics updated the same way
+ * PyTorch), the same normalisation up to rounding, and the running statistics updated the same way
  * (PyTorch's momentum, weighing the new batch; the batch's biased variance, see
  * `Builder.batchnorm()`). The weights are named, ordered and shaped as the library's (`gamma`,
  * `beta`, `moving_mean`, `moving_variance`), so the PyTorch-named bindings hold either. Models
@@ -65,25 +65,44 @@ export class TrainingBatchNorm extends tfl.layers.Layer {
     const epsilon = this.epsilon;
     const axes = input.shape.slice(0, -1).map((_, axis) => axis);
     const count = input.size / input.shape[input.shape.length - 1]!;
+    // Every step is a broadcast binary op or a leading-axes reduction (wasm runs both as single
+    // SIMD passes; its normalisation kernel takes about three times as long), and each full-size
+    // temporary is freed as soon as the next is made, so a layer holds at most three at a time.
     const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-      const { mean, variance } = tf.moments(x, axes);
-      this.updateRunning(mean as tf.Tensor1D, variance as tf.Tensor1D);
-      save([x, mean, variance, gamma]);
+      // tf.moments' ops in its order, so the statistics are the library layer's to the bit.
+      const mean = tf.mean(x, axes);
+      const centred = tf.sub(x, mean);
+      const squares = tf.square(centred);
+      const variance = tf.mean(squares, axes);
+      squares.dispose();
+      this.updateRunning(mean, variance);
+      const invstd = tf.rsqrt(tf.add(variance, epsilon));
+      save([x, mean, invstd, gamma]);
+      const scaled = tf.mul(centred, tf.mul(gamma, invstd));
+      centred.dispose();
       return {
-        value: tf.batchNorm(x, mean, variance, beta, gamma, epsilon),
+        value: tf.add(scaled, beta),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.tidy(() => {
-            const [x, mean, variance, gamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-            const normalised = tf.batchNorm(x, mean, variance, undefined, undefined, epsilon);
+            const [x, mean, invstd, gamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+            const centred = tf.sub(x, mean);
+            const normalised = tf.mul(centred, invstd);
+            centred.dispose();
+            const product = tf.mul(dy, normalised);
+            const sumDyNormalised = tf.sum(product, axes);
+            product.dispose();
             const sumDy = tf.sum(dy, axes);
-            const sumDyNormalised = tf.sum(tf.mul(dy, normalised), axes);
-            normalised.dispose();
-            // dx = a·dy + (b·x̂ + c), with a = γ·invstd, b = −a·Σ(dy·x̂)/N and c = −a·Σdy/N; b·x̂ + c is one normalisation kernel of x.
-            const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+            // dx = a·dy + b·x̂ + c, with a = γ·invstd, b = −a·Σ(dy·x̂)/N and c = −a·Σdy/N.
+            const scale = tf.mul(gamma, invstd);
             const perValue = tf.div(scale, -count);
-            const correction = tf.batchNorm(x, mean, variance, tf.mul(perValue, sumDy), tf.mul(perValue, sumDyNormalised), epsilon);
-            return [tf.add(tf.mul(dy, scale), correction), sumDyNormalised, sumDy];
+            const fromNormalised = tf.mul(normalised, tf.mul(perValue, sumDyNormalised));
+            normalised.dispose();
+            const fromDy = tf.mul(dy, scale);
+            const sum = tf.add(fromDy, fromNormalised);
+            fromDy.dispose();
+            fromNormalised.dispose();
+            return [tf.add(sum, tf.mul(perValue, sumDy)), sumDyNormalised, sumDy];
           }),
       };
     });
@@ -91,7 +110,7 @@ export class TrainingBatchNorm extends tfl.layers.Layer {
   }
 
   /** running ← running − (running − batch)·momentum, as the library layer writes it. */
-  private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+  private updateRunning(mean: tf.Tensor, variance: tf.Tensor): void {
     for (const [variable, value] of [
       [this.movingMean!, mean],
       [this.movingVariance!, variance],
