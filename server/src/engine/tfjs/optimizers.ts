@@ -34,12 +34,14 @@ export class Optimizer {
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {
     this.step++;
     const s = this.settings;
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
+    // One tidy per variable, so each update's temporaries are freed before the next: with one
+    // around them all, a ResNet18 step's Adam temporaries (~580 MB) outgrew its forward and backward.
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
         if (isSgd(s)) this.sgd(s, i, p, gradients[i]!, learningRate);
         else this.adam(s, i, p, gradients[i]!, learningRate);
-      });
-    });
+      }),
+    );
   }
 
   private sgd(s: Sgd, i: number, p: tf.Variable, gradient: tf.Tensor, learningRate: number): void {
