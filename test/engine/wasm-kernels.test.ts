@@ -209,6 +209,30 @@ describe('wasm depthwise gradient kernels with dilation 2 agree with the CPU bac
   }
 });
 
+describe('wasm depthwise gradient kernels', () => {
+  it('leave no data behind on the wasm heap (their spread gradients and reversed filters are freed)', async () => {
+    await selectBackend({ preference: 'wasm' });
+    const x = tf.tensor4d(values(2 * 9 * 9 * 4, 1), [2, 9, 9, 4]);
+    const filters = [tf.tensor4d(values(36, 2), [3, 3, 4, 1]), tf.tensor4d(values(72, 2), [3, 3, 4, 2])];
+    const step = (): void =>
+      tf.tidy(() => {
+        for (const filter of filters) {
+          for (const stride of [1, 2]) {
+            const [dx, dw] = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.depthwiseConv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, stride, 'same')))([x, filter]);
+            dx!.dataSync();
+            dw!.dataSync();
+          }
+        }
+      });
+    step();
+    const before = tf.backend().numDataIds();
+    step();
+    step();
+    assert.equal(tf.backend().numDataIds(), before);
+    for (const t of [x, ...filters]) t.dispose();
+  });
+});
+
 describe('wasm max pooling gradient', () => {
   it('passes a tied window’s gradient to its first maximum, as PyTorch does', async () => {
     await selectBackend({ preference: 'wasm' });
