@@ -65,6 +65,9 @@ const cases: Case[] = [
   { name: 'depthwise 2×2, stride 3, valid, windows leave rows and columns unused', x: [2, 9, 10, 3], filter: [2, 2, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 3, 'valid') },
   // XNNPACK's own `same` padding gives zeros for filters that are not square with a stride above 1; the kernels spell it out.
   { name: 'depthwise 3×1, stride 2, same, of 3×6 images', x: [2, 3, 6, 3], filter: [3, 1, 3, 1], op: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
+  { name: 'conv 3×1, stride 2, same, of 3×6 images', x: [2, 3, 6, 2], filter: [3, 1, 2, 3], op: (x, f) => tf.conv2d(x, f, 2, 'same') },
+  { name: 'conv 1×3, stride (2, 3), same, batch 1', x: [1, 7, 8, 2], filter: [1, 3, 2, 2], op: (x, f) => tf.conv2d(x, f, [2, 3], 'same') },
+  { name: 'fused conv 3×1, stride 2, same, with a bias, relu', x: [2, 5, 6, 3], filter: [3, 1, 3, 4], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', bias: tf.linspace(-1, 1, 4), activation: 'relu' }) },
   { name: 'fused depthwise 1×3, multiplier 2, stride 2, same, with a bias, relu', x: [2, 6, 6, 2], filter: [1, 3, 2, 2], op: (x, f) => tf.fused.depthwiseConv2d({ x, filter: f, strides: 2, pad: 'same', bias: tf.linspace(-1, 1, 4), activation: 'relu' }) },
   // Dilated depthwise convolutions: TensorFlow.js has their values but no gradients (see below for the kernels).
   { name: 'depthwise 3×3, dilation 2, same', x: [2, 9, 8, 3], filter: [3, 3, 3, 2], gradients: false, op: (x, f) => tf.depthwiseConv2d(x, f, 1, 'same', 'NHWC', 2) },

@@ -12,7 +12,7 @@
  *   heap is read in order.
  * - The filter gradient lays the input and the output gradient out channel by channel, then takes
  *   one dot product of two planes per filter entry (`depthwiseBackpropFilter`).
- * - The forward kernels stay XNNPACK's, with `same` padding spelled out (`samePaddingSpelledOut`).
+ * - The forward kernels stay XNNPACK's, with `same` padding spelled out (`wasm-padding.ts`).
  *
  * A filter `kh×kw×C×m` maps input channel c to output channels c·m … c·m + m − 1, so output
  * channel d meets input channel ⌊d / m⌋ and filter entry (tap, d): the output gradient and the
@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { samePaddingSpelledOut } from './wasm-padding';
 
 /** What tfjs hands every kernel function. */
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
@@ -226,30 +227,6 @@ function planes(values: Float32Array, shape: [number, number, number, number], h
 }
 
 /**
- * A depthwise convolution forward (`DepthwiseConv2dNative`, `FusedDepthwiseConv2D`) with `same`
- * padding runs with that padding spelled out. Given `same`, wasm 4.22 lets XNNPACK work the padding
- * out itself, and with a filter that is not square and a stride above 1 (3×1, stride 2, of a 3×6
- * image) every output comes out 0; the padding TensorFlow.js computes gives the CPU backend's
- * values. The stock kernel does the rest.
- */
-function samePaddingSpelledOut(stock: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, attrs, backend }) => {
-    const { strides, dilations, pad, dimRoundingMode } = attrs as unknown as DepthwiseGradientAttrs;
-    if (pad !== 'same') return stock({ inputs, attrs, backend });
-    const x = inputs['x']!;
-    const filter = inputs['filter']!;
-    const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true).padInfo;
-    const explicit: tf.backend_util.ExplicitPadding = [
-      [0, 0],
-      [top, bottom],
-      [left, right],
-      [0, 0],
-    ];
-    return stock({ inputs, attrs: { ...attrs, pad: explicit, dimRoundingMode: undefined } as unknown as tf.NamedAttrMap, backend });
-  };
-}
-
-/**
  * The depthwise kernels for the wasm backend: the two gradients, and the forward kernels with
  * `same` padding spelled out (their stock setup functions kept: they bind the wasm exports).
  */
@@ -257,7 +234,7 @@ export function depthwiseKernels(): tf.KernelConfig[] {
   const forward = ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D'].map((name): tf.KernelConfig => {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) throw new Error(`The wasm backend has no ${name} kernel.`);
-    return { kernelName: name, backendName: 'wasm', kernelFunc: samePaddingSpelledOut(stock.kernelFunc), ...(stock.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
+    return { kernelName: name, backendName: 'wasm', kernelFunc: samePaddingSpelledOut(stock.kernelFunc, true), ...(stock.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
   });
   return [
     ...forward,

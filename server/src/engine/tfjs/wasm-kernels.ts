@@ -19,8 +19,10 @@
  *   taps that meet the image.
  * - `Identity` shares its input's data instead of copying it: tfjs clones every tensor it keeps
  *   for the backward pass through it.
- * - The depthwise gradients are direct loops over the wasm heap, and the forward kernels get
- *   `same` padding spelled out, which XNNPACK gets wrong for some filters (wasm-depthwise.ts).
+ * - The depthwise gradients are direct loops over the wasm heap (wasm-depthwise.ts).
+ * - Every forward convolution (plain, fused, depthwise) gets `same` padding spelled out, which
+ *   XNNPACK works out wrong for filters that are not square with a stride above 1: every output
+ *   came out 0 (wasm-padding.ts).
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
  *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
  *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap,
@@ -32,6 +34,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseKernels } from './wasm-depthwise';
+import { samePaddingSpelledOut } from './wasm-padding';
 
 const WASM = 'wasm';
 
@@ -563,7 +566,8 @@ export function registerWasmTrainingKernels(): void {
   const kernels: tf.KernelConfig[] = [
     { kernelName: 'Conv2DBackpropFilter', backendName: WASM, kernelFunc: conv2dBackpropFilter as tf.KernelFunc },
     wrap('Conv2DBackpropInput', conv2dBackpropInput),
-    wrap('FusedConv2D', fusedConv2d),
+    wrap('FusedConv2D', (stock) => fusedConv2d(samePaddingSpelledOut(stock, false))),
+    wrap('Conv2D', (stock) => samePaddingSpelledOut(stock, false)),
     wrap('BatchMatMul', batchMatMul),
     wrap('Tile', tile),
     wrap('Sum', leadingAxesReduction(false)),
