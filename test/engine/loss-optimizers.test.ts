@@ -1,7 +1,8 @@
 /**
  * The loss and the optimizers against PyTorch: expected values from torch 1.13 in float64
  * (F.cross_entropy with weight and label_smoothing; torch.optim.SGD, Adam and AdamW stepping
- * a parameter [1, −2, 0.5] with the gradients below), and a case worked by hand.
+ * a parameter [1, −2, 0.5] with the gradients below; the optimizers on cpu and on wasm), and a case
+ * worked by hand.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,8 +90,10 @@ describe('optimizers', () => {
     { line: 'optimizer adam lr=0.1 betas=(0.8, 0.99) weight_decay=0.1', expected: [[0.9000000017, -1.9000000008, 0.4000000005], [0.816187463, -1.8444429969, 0.3433092452], [0.805207779, -1.8247761091, 0.309000546]] },
     { line: 'optimizer adamw lr=0.1 weight_decay=0.5', expected: [[0.850000002, -1.800000001, 0.3750000005], [0.7271959063, -1.6672151424, 0.2969851495], [0.7043310386, -1.615309238, 0.2548176886]] },
   ];
-  for (const c of cases) {
-    it(`${c.line} steps as torch.optim does`, () => {
+  // On wasm Adam runs as one pass over the heap (wasm-adam.ts), on cpu as TensorFlow.js operations.
+  for (const c of cases) for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${c.line} steps as torch.optim does, on ${backend}`, async () => {
+      await selectBackend({ preference: backend });
       const settings: OptimizerSettings = optimizerSettings(trainOf(c.line).optimizer);
       const p = tf.variable(tf.tensor1d([1, -2, 0.5]));
       const optimizer = new Optimizer(settings, [p]);
@@ -102,6 +105,7 @@ describe('optimizers', () => {
       });
       optimizer.dispose();
       p.dispose();
+      await selectBackend({ preference: 'cpu' });
     });
   }
 

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSettings } from '../engine';
+import { adamOnHeap } from './wasm-adam';
 
 type Sgd = Extract<OptimizerSettings, { name: 'sgd' | 'momentum' }>;
 type Adam = Extract<OptimizerSettings, { name: 'adam' | 'adamw' }>;
@@ -56,9 +57,24 @@ export class Optimizer {
   }
 
   private adam(s: Adam, i: number, p: tf.Variable, gradient: tf.Tensor, learningRate: number): void {
-    const g = s.name === 'adam' && s.weightDecay > 0 ? tf.add(gradient, tf.mul(p, s.weightDecay)) : gradient;
     const m = this.first[i]!;
     const v = this.second[i]!;
+    const onHeap = adamOnHeap(p, gradient, m, v, {
+      beta1: s.beta1,
+      beta2: s.beta2,
+      eps: s.eps,
+      l2: s.name === 'adam' ? s.weightDecay : 0,
+      decay: s.name === 'adamw' ? 1 - learningRate * s.weightDecay : 1,
+      stepSize: learningRate / (1 - s.beta1 ** this.step),
+      rootCorrection2: Math.sqrt(1 - s.beta2 ** this.step),
+    });
+    if (onHeap) {
+      m.assign(onHeap[0]);
+      v.assign(onHeap[1]);
+      p.assign(onHeap[2]);
+      return;
+    }
+    const g = s.name === 'adam' && s.weightDecay > 0 ? tf.add(gradient, tf.mul(p, s.weightDecay)) : gradient;
     m.assign(tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1)));
     v.assign(tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2)));
     const correction1 = 1 - s.beta1 ** this.step;
