@@ -77,6 +77,17 @@ export function pairArg(value: Value | undefined, fallback: [number, number]): [
   return fallback;
 }
 
+/**
+ * A `maxpool` or `avgpool` line's window, as PyTorch reads it: kernel 2×2 by default, the stride
+ * the kernel's unless given (`stride=kernel` too), padding 0.
+ */
+export function poolWindow(layer: LayerInstance): { kernel: [number, number]; stride: [number, number]; padding: [number, number] } {
+  const kernel = pairArg(layer.args.get('kernel'), [2, 2]);
+  const strideArg = layer.args.get('stride');
+  const stride = strideArg?.kind === 'word' ? kernel : pairArg(strideArg, kernel);
+  return { kernel, stride, padding: pairArg(layer.args.get('padding'), [0, 0]) };
+}
+
 /** The gain Kaiming initialisation uses for the activation a layer feeds, or none for Glorot. */
 type Activation = number | undefined;
 

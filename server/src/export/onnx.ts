@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import type { WeightMap } from '../engine/engine';
-import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, type LayerNode } from '../engine/network';
+import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, poolWindow, type LayerNode } from '../engine/network';
 import type { LayerInstance } from '../language/semantics/model';
 import type { Servable } from '../serve/servable';
 import { ProtoWriter } from './protobuf';
@@ -134,10 +134,7 @@ class GraphBuilder {
       }
       case 'maxpool':
       case 'avgpool': {
-        const kernel = pairArg(layer.args.get('kernel'), [2, 2]);
-        const strideArg = layer.args.get('stride');
-        const stride = strideArg?.kind === 'word' ? kernel : pairArg(strideArg, kernel);
-        const [ph, pw] = pairArg(layer.args.get('padding'), [0, 0]);
+        const { kernel, stride, padding: [ph, pw] } = poolWindow(layer);
         const attributes: Attribute[] = [{ name: 'kernel_shape', ints: kernel }, { name: 'strides', ints: stride }, { name: 'pads', ints: [ph, pw, ph, pw] }];
         // PyTorch's average pooling counts padded zeros in the mean.
         if (layer.kind === 'avgpool') attributes.push({ name: 'count_include_pad', i: 1 });

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WeightMap } from '../engine/engine';
-import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, type LayerNode } from '../engine/network';
+import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, poolWindow, type LayerNode } from '../engine/network';
 import type { LayerInstance } from '../language/semantics/model';
 import type { Servable } from '../serve/servable';
 
@@ -56,10 +56,8 @@ function moduleOf(layer: LayerInstance): string {
       return `nn.Conv2d(${channels}, ${layer.output[0]}, kernel_size=${py(pairArg(layer.args.get('kernel'), [3, 3]))}, stride=${py(pairArg(layer.args.get('stride'), [1, 1]))}, padding=${padding()}, dilation=${py(pairArg(layer.args.get('dilation'), [1, 1]))}, groups=${channels}, bias=${py(flagArg(layer, 'bias'))})`;
     case 'maxpool':
     case 'avgpool': {
-      const kernel = pairArg(layer.args.get('kernel'), [2, 2]);
-      const strideArg = layer.args.get('stride');
-      const stride = strideArg?.kind === 'word' ? kernel : pairArg(strideArg, kernel);
-      const common = `kernel_size=${py(kernel)}, stride=${py(stride)}, padding=${py(pairArg(layer.args.get('padding'), [0, 0]))}`;
+      const { kernel, stride, padding } = poolWindow(layer);
+      const common = `kernel_size=${py(kernel)}, stride=${py(stride)}, padding=${py(padding)}`;
       return layer.kind === 'maxpool' ? `nn.MaxPool2d(${common})` : `nn.AvgPool2d(${common}, count_include_pad=True)`;
     }
     case 'globalavgpool':

@@ -21,7 +21,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerInstance, ModelInfo } from '../../language/semantics/model';
 import type { Shape } from '../../language/semantics/layers';
 import { EngineError, type WeightMap, type WeightTensor } from '../engine';
-import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, weightSpecs, type LayerNode, type WeightSpec } from '../network';
+import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, poolWindow, weightSpecs, type LayerNode, type WeightSpec } from '../network';
 import { streamSeed } from '../../random';
 import { TrainingBatchNorm } from './batchnorm-layer';
 import { TrainingConv2D } from './conv-layer';
@@ -195,10 +195,7 @@ class Builder {
       }
       case 'maxpool':
       case 'avgpool': {
-        const kernel = pairArg(layer.args.get('kernel'), [2, 2]);
-        const strideArg = layer.args.get('stride');
-        const stride = strideArg?.kind === 'word' ? kernel : pairArg(strideArg, kernel);
-        const [ph, pw] = pairArg(layer.args.get('padding'), [0, 0]);
+        const { kernel, stride, padding: [ph, pw] } = poolWindow(layer);
         const pool = { poolSize: kernel, strides: stride, padding: 'valid' as const };
         if (ph === 0 && pw === 0) return (layer.kind === 'maxpool' ? tfl.layers.maxPooling2d({ name: this.name('maxpool'), ...pool }) : tfl.layers.averagePooling2d({ name: this.name('avgpool'), ...pool })).apply(x) as tfl.SymbolicTensor;
         if (layer.kind === 'maxpool') return new PaddedMaxPool(kernel, stride, [ph, pw], this.name('maxpool')).apply(x) as tfl.SymbolicTensor;
