@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BuildOptions, EngineModel, TrainingSetup, WeightMap } from '../../server/src/engine/engine';
 import { lossTargets } from '../../server/src/engine/loss';
-import { applyShards, DataParallelModel, exchangeLength, shardSizes, sliceBatch, writeShard } from '../../server/src/engine/tfjs/data-parallel';
+import { applyShards, DataParallelModel, exchangeLength, shardSizes, shardStarts, sliceShard, writeShard } from '../../server/src/engine/tfjs/data-parallel';
 import { TfjsEngine } from '../../server/src/engine/tfjs/tfjs-engine';
 import { Random } from '../../server/src/random';
 import { modelOf, modelSource } from './helpers';
@@ -57,6 +57,7 @@ describe('data-parallel training', () => {
     check(10, 3, [4, 3, 3]);
     check(1, 2, [1, 0]);
     check(0, 2, [0, 0]);
+    assert.deepEqual(shardStarts([4, 3, 3]), [0, 4, 7]);
   });
 
   it('by default trains a model of a million multiply-adds per image on one thread per core, a smaller one on one', async () => {
@@ -160,9 +161,10 @@ describe('data-parallel training', () => {
         const batch = batchOf(9, 20 + step);
         const targets = lossTargets(batch.labels, CLASSES, 0.1);
         const counts = shardSizes(9, 2);
+        const starts = shardStarts(counts);
         const shards = replicas.map((replica, i) => {
-          const start = i === 0 ? 0 : counts[0]!;
-          const shard = replica.shardGradients(sliceBatch(batch, start, counts[i]!), targets.slice(start * CLASSES, (start + counts[i]!) * CLASSES), { start, total: 9 });
+          const own = sliceShard(batch, targets, starts[i]!, counts[i]!);
+          const shard = replica.shardGradients(own.batch, own.targets, { start: starts[i]!, total: 9 });
           writeShard(replica, shard, buffers[i]!);
           return shard;
         });

@@ -109,10 +109,19 @@ export function shardSizes(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-/** The images and labels `start` to `start + count` of a batch. */
-export function sliceBatch(batch: Batch, start: number, count: number): Batch {
+/** Where each shard of `shardSizes` starts in the batch. */
+export function shardStarts(counts: readonly number[]): number[] {
+  return counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+}
+
+/** The images, labels and loss coefficients (`lossTargets`' rows) `start` to `start + count` of a batch. */
+export function sliceShard(batch: Batch, targets: Float32Array, start: number, count: number): { batch: Batch; targets: Float32Array } {
   const perImage = batch.images.length / batch.labels.length;
-  return { images: batch.images.slice(start * perImage, (start + count) * perImage), labels: batch.labels.slice(start, start + count) };
+  const classes = targets.length / batch.labels.length;
+  return {
+    batch: { images: batch.images.slice(start * perImage, (start + count) * perImage), labels: batch.labels.slice(start, start + count) },
+    targets: targets.slice(start * classes, (start + count) * classes),
+  };
 }
 
 /** One replica thread and its answers, which come in the order the messages went. */
@@ -211,8 +220,8 @@ export class DataParallelModel implements EngineModel {
     const total = batch.labels.length;
     const targets = lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights);
     const counts = shardSizes(total, this.threads);
-    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
-    const shardOf = (i: number) => ({ batch: sliceBatch(batch, starts[i]!, counts[i]!), targets: targets.slice(starts[i]! * this.classes, (starts[i]! + counts[i]!) * this.classes) });
+    const starts = shardStarts(counts);
+    const shardOf = (i: number) => sliceShard(batch, targets, starts[i]!, counts[i]!);
     const answers = this.replicas.map((replica) => {
       const i = replica.index;
       if (counts[i] === 0) return Promise.resolve<FromReplica>({ type: 'gradients', loss: 0, correct: 0 });
@@ -247,7 +256,7 @@ export class DataParallelModel implements EngineModel {
   async evaluate(batch: Batch): Promise<EvaluationResult> {
     const training = this.options.training;
     const targets = lossTargets(batch.labels, this.classes, training?.labelSmoothing ?? 0, training?.classWeights);
-    const shard = (start: number, count: number) => ({ batch: sliceBatch(batch, start, count), targets: targets.slice(start * this.classes, (start + count) * this.classes) });
+    const shard = (start: number, count: number) => sliceShard(batch, targets, start, count);
     const parts = await this.onShards<Pick<EvaluationResult, 'loss' | 'correct'>>(
       batch.labels.length,
       (start, count) => ({ type: 'evaluate', ...shard(start, count) }),
@@ -283,7 +292,7 @@ export class DataParallelModel implements EngineModel {
     if (!Number.isInteger(total)) return [await local(0, total)]; // The primary says what is wrong with the images.
     await this.synced();
     const counts = shardSizes(total, this.threads);
-    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const starts = shardStarts(counts);
     const answers = this.replicas
       .filter((replica) => counts[replica.index]! > 0)
       .map(async (replica) => {
