@@ -29,6 +29,7 @@ import { NATIVE_PACKAGE } from '../server/src/engine/tfjs/backends';
 import { packageInstalled } from '../server/src/engine/tfjs/gpu-facts';
 import { TfjsEngine } from '../server/src/engine/tfjs/tfjs-engine';
 import { trainingDevice } from '../server/src/training/run';
+import { type Ceiling, describeCeiling, measureCeiling } from './wasm-ceiling';
 
 const root = path.resolve(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -100,6 +101,34 @@ function loadModel(name: string) {
   const model = analyze(source).models.find((m) => m.name === name);
   if (!model) throw new Error(`${file} has no model ${name}`);
   return model;
+}
+
+/**
+ * Multiply-adds of one training image: the forward pass, the weights' gradients (as many again)
+ * and the inputs' gradients (as many again, less the first layer's, whose input needs none). The
+ * few of pooling, batchnorm and the update are left out: this is the product work alone.
+ */
+function trainingMacs(name: string): number {
+  const model = loadModel(name);
+  const first = model.layers.find((layer) => layer.macs > 0 && layer.ownParams > 0);
+  return 3 * model.totalMacs - (first?.macs ?? 0);
+}
+
+/**
+ * Where the rates stand against wasm's multiply-add ceiling: what PyTorch's rate asks of it, and
+ * how much of it ours uses. A wasm engine cannot train faster than the ceiling allows, whatever
+ * its kernels, so a target above it cannot be met in WebAssembly on this machine.
+ */
+function ceilingReport(name: string, ceiling: Ceiling, reference: Figures | undefined, ours: Figures | undefined): string {
+  const macs = trainingMacs(name);
+  const peak = Math.max(ceiling.plain.allThreads, ceiling.fused?.allThreads ?? 0);
+  const lines = [`${name}: ${fixed(macs / 1e6, 1)}M multiply-adds per training image; at the ceiling (${fixed(peak / 1e9, 1)} GMAC/s on all cores) and nothing else, ${fixed(peak / macs)} images/s`];
+  if (reference) {
+    const rate = reference.train_images_per_s * macs;
+    lines.push(`PyTorch's ${fixed(reference.train_images_per_s, 1)} images/s are ${fixed(rate / 1e9, 1)} GMAC/s, so the ceiling is ${(peak / rate).toFixed(2)}× PyTorch and 1.0×, 1.5× and 2.5× PyTorch ask ${[1, 1.5, 2.5].map((times) => `${fixed((100 * times * rate) / peak)}%`).join(', ')} of it over the whole step`);
+  }
+  if (ours) lines.push(`ours (${ours.device}) uses ${fixed((100 * ours.train_images_per_s * macs) / peak)}% of it`);
+  return `${lines.join('; ')}.`;
 }
 
 /** One (backend, model) measurement, in this process: warm-up, then `steps` timed steps each. */
@@ -203,7 +232,10 @@ async function main(): Promise<void> {
   console.log(`Training speed, batch ${BATCH}, 3x32x32, Adam; ${options.steps} timed steps after one warm-up step, best of ${options.rounds} alternating rounds; each run stopped after ${options.limit} s.`);
   console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fixed(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; load average at start ${load()}.`);
   if (!torch) console.log(options.torch ? `PyTorch: ${PYTHON} cannot import torch; no comparison.` : 'PyTorch: not asked for (--no-torch).');
+  // Measured before the models, while nothing else of this run is loaded.
+  const ceiling = options.backends.includes('wasm') ? await measureCeiling() : undefined;
   const rows: string[][] = [];
+  const againstCeiling: string[] = [];
   for (const name of options.models) {
     // Rounds alternate PyTorch and ours, and each keeps its best rates: a burst of other work on a
     // shared machine then hurts neither side more than the other. A backend that failed is not retried.
@@ -227,6 +259,10 @@ async function main(): Promise<void> {
           : [name, `${backend} (${outcome.device})`, fixed(outcome.train_images_per_s, 1), ratio('train_images_per_s'), fixed(outcome.infer_images_per_s), ratio('infer_images_per_s'), fixed(outcome.peak_rss_mb), ratio('peak_rss_mb')],
       );
     }
+    if (ceiling) {
+      const figures = (outcome: Outcome | undefined): Figures | undefined => (outcome && !('failed' in outcome) ? outcome : undefined);
+      againstCeiling.push(ceilingReport(name, ceiling, figures(reference), figures(ours.get('wasm'))));
+    }
     if (reference) {
       rows.push('failed' in reference ? [name, 'PyTorch', reference.failed, '', '', '', '', ''] : [name, `PyTorch ${reference.torch ?? ''} CPU, 2 threads`, fixed(reference.train_images_per_s, 1), '1.00×', fixed(reference.infer_images_per_s), '1.00×', fixed(reference.peak_rss_mb), '1.00×']);
     }
@@ -235,6 +271,11 @@ async function main(): Promise<void> {
   console.log();
   for (const row of [header, header.map(() => '---'), ...rows]) console.log(`| ${row.join(' | ')} |`);
   console.log();
+  if (ceiling) {
+    console.log(`WebAssembly SIMD multiply-add ceiling (bench/wasm-ceiling.ts: a GEMM tile over L1-resident panels, nothing else): f32x4.mul + f32x4.add ${describeCeiling(ceiling.plain)}${ceiling.fused ? `; relaxed SIMD's f32x4.relaxed_madd ${describeCeiling(ceiling.fused)}${ceiling.fused.flag ? ` (${ceiling.fused.flag})` : ''}` : ''}.`);
+    for (const line of againstCeiling) console.log(line);
+    console.log();
+  }
   console.log(`Load average at the end: ${load()} (${cpu.length} cores; other work on the machine slows both sides alike).`);
 }
 
