@@ -2,8 +2,10 @@
  * Cancelling a run from its progress and resuming it, on the real server over stdio: the client
  * cancels the work-done progress of `ocular/train` (what the Cancel button of VS Code's progress
  * notification sends), the run ends as stopped with its complete epochs kept, `ocular/listRuns`
- * shows it stopped, and `ocular/train` with its id goes on from the last complete epoch to the
- * planned number in the same run folder, with the history of both parts in metrics.jsonl.
+ * shows it stopped, `ocular/train` with its id is refused while the model file differs from the
+ * text the run trained (the run folder untouched), and, the file put back, goes on from the last
+ * complete epoch to the planned number in the same run folder, with the history of both parts in
+ * metrics.jsonl.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -14,6 +16,7 @@ import { InitializedNotification, InitializeRequest, WorkDoneProgressCancelNotif
 import { ListRunsRequest, TrainingEventNotification, TrainRequest, type TrainingEventParams } from '../../protocol/protocol';
 import { readMetrics } from '../../server/src/training/runs';
 import { removeDir } from '../data/fixtures';
+import { folderContents } from '../support/runs';
 import { writeFixture } from '../training/fixtures';
 import { LspClient } from './lsp-client';
 
@@ -43,7 +46,7 @@ describe('training cancelled from its progress, then resumed', () => {
     removeDir(path.dirname(file));
   });
 
-  test('cancelling the progress after the first epoch stops the run; resuming finishes it in the same folder', async () => {
+  test('cancelling the progress after the first epoch stops the run; resuming is refused once the file changed, and finishes the run in the same folder from the file as it was', async () => {
     const uri = pathToFileURL(file).href;
     const training = client.request(TrainRequest, { uri, backend: 'wasm' }, TRAIN_TIMEOUT_MS);
     const started = Date.now();
@@ -61,6 +64,18 @@ describe('training cancelled from its progress, then resumed', () => {
       listed.map((r) => [r.id, r.status, r.epochsDone]),
       [[stopped.runId, 'stopped', stopped.epochsDone]],
     );
+
+    // Edited since the run trained it, the file cannot resume the run, and the run folder stays as it was.
+    const text = fs.readFileSync(file, 'utf8');
+    const untouched = folderContents(stopped.runDir);
+    fs.writeFileSync(file, text.replace('lr=0.01', 'lr=0.001'));
+    await assert.rejects(client.request(TrainRequest, { uri, backend: 'wasm', resumeRunId: stopped.runId }, TRAIN_TIMEOUT_MS), (error: Error) => {
+      assert.ok(error.message.startsWith(`Cannot resume ${stopped.runId}: ${file} has changed since the run trained it`), error.message);
+      assert.match(error.message, /Start a new run to train the file as it is now/);
+      return true;
+    });
+    assert.deepEqual(folderContents(stopped.runDir), untouched);
+    fs.writeFileSync(file, text);
 
     const resumed = await client.request(TrainRequest, { uri, backend: 'wasm', resumeRunId: stopped.runId }, TRAIN_TIMEOUT_MS);
     assert.deepEqual([resumed.runId, resumed.runDir, resumed.status, resumed.epochsDone], [stopped.runId, stopped.runDir, 'completed', EPOCHS]);

@@ -1,6 +1,7 @@
 /**
  * `ocular train` (the bundled dist/ocular.js and dist/train-worker.js) in real child processes:
- * plain epoch lines when not on a terminal, exit codes, refusals naming file:line, and a process
+ * plain epoch lines when not on a terminal, exit codes, refusals naming file:line (and of a
+ * --resume whose model file changed since the run trained it), and a process
  * killed with SIGKILL after its first epoch resumed (--resume) to the same metrics as an
  * uninterrupted run with the same seed.
  */
@@ -10,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readMetrics, readRun, runsFolderFor, runState, type EpochLine } from '../../server/src/training/runs';
+import { folderContents } from '../support/runs';
 import { writeFixture } from './fixtures';
 
 const cli = path.resolve(__dirname, '../../../dist/ocular.js');
@@ -64,6 +66,28 @@ describe('ocular train', () => {
       assert.match(result.stderr, expected);
     });
   }
+
+  it('refuses --resume of a run whose model file has changed, exits 1 and leaves the run folder as it was; the file as it was resumes', () => {
+    const file = writeFixture({ train: ['epochs 1', 'batch 16', 'optimizer adam lr=0.01', 'seed 2'] });
+    const first = ocular('train', file, '--backend', 'wasm');
+    assert.equal(first.status, 0, first.stderr);
+    const id = runIdOf(first.stdout);
+    const dir = path.join(runsFolderFor(file), id);
+    const text = fs.readFileSync(file, 'utf8');
+    const untouched = folderContents(dir);
+    fs.writeFileSync(file, text.replace('seed 2', 'seed 3'));
+    const refused = ocular('train', file, '--resume', id, '--backend', 'wasm', '--epochs', '2');
+    assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.ok(refused.stderr.startsWith(`error: Cannot resume ${id}: ${file} has changed since the run trained it`), refused.stderr);
+    assert.match(refused.stderr, /Start a new run to train the file as it is now/);
+    assert.deepEqual(folderContents(dir), untouched);
+    fs.writeFileSync(file, text);
+    const resumed = ocular('train', file, '--resume', id, '--backend', 'wasm', '--epochs', '2');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`^run ${id} \\(resumed at epoch 2\\)`, 'm'));
+    assert.equal(readRun(dir).epochsDone, 2);
+  });
 
   it('stops at Ctrl+C (SIGINT) with its complete epochs kept, says how to resume, and exits 1', async () => {
     const file = writeFixture({ train: ['epochs 30', 'batch 8', 'optimizer adam lr=0.01', 'seed 4'] });

@@ -1,8 +1,10 @@
 /**
  * The training loop on generated data: it learns well above chance on wasm and cpu, writes its
  * run folder, stops early and ends on the best weights, stops cleanly when cancelled, resumes to
- * the same numbers as an uninterrupted run, stops on a NaN loss naming the learning-rate line,
- * refuses a file it cannot train with file:line, and keeps the live tensor count flat.
+ * the same numbers as an uninterrupted run, refuses to resume from a model file other than the
+ * text the run trained (changing nothing in its folder), stops on a NaN loss naming the
+ * learning-rate line, refuses a file it cannot train with file:line, and keeps the live tensor
+ * count flat.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { isOutOfMemory, trainModel, TrainingError, type TrainEvent, type TrainRequest } from '../../server/src/training/run';
 import { checkpointFile, listRuns, readCheckpoint, readMetrics, readRun, runsFolderFor, writeRun, type EpochLine } from '../../server/src/training/runs';
+import { folderContents } from '../support/runs';
 import { writeFixture } from './fixtures';
 
 async function train(request: TrainRequest, signalAt?: (event: TrainEvent, abort: () => void) => void): Promise<{ events: TrainEvent[]; run: Awaited<ReturnType<typeof trainModel>> }> {
@@ -113,6 +116,36 @@ describe('the training loop', () => {
     // As if this process were still training it.
     writeRun(path.join(runsFolderFor(file), run.id), { ...run, status: 'running', pid: process.pid });
     await assert.rejects(train({ modelFile: file, backend: 'cpu', resumeRunId: run.id }), new RegExp(`Run ${run.id} is still training \\(process ${process.pid}\\)`));
+  });
+
+  it('refuses to resume a run whose model file has changed or is another file, leaving its folder as it was; the file as it was resumes', async () => {
+    const file = writeFixture({ train: ['epochs 1', 'batch 16', 'optimizer adam lr=0.01', 'seed 2'] });
+    const { run } = await train({ modelFile: file, backend: 'cpu' });
+    const dir = path.join(runsFolderFor(file), run.id);
+    const text = fs.readFileSync(file, 'utf8');
+    const untouched = folderContents(dir);
+    const changed = `Cannot resume ${run.id}: ${file} has changed since the run trained it (its text no longer has the run's sha256, ${run.modelHash.slice(0, 12)}…), and the run's checkpoints belong to the text it trained. Start a new run to train the file as it is now, or put the file back as it was to resume this one.`;
+    // Another model file in the same folder shares the runs folder, and so sees the run.
+    const other = path.join(path.dirname(file), 'other.ocular');
+    const cases: [string, string, string, string][] = [
+      ['a comment added', file, `${text}# tried a larger learning rate\n`, changed],
+      ['the learning rate changed', file, text.replace('lr=0.01', 'lr=0.02'), changed],
+      ['another file with the same text', other, text, `Cannot resume ${run.id}: it trained ${file}, not ${other}. Resume it from that file, or start a new run of this one.`],
+    ];
+    for (const [name, target, content, expected] of cases) {
+      fs.writeFileSync(target, content);
+      await assert.rejects(train({ modelFile: target, backend: 'cpu', resumeRunId: run.id, epochs: 2 }), (error: unknown) => {
+        assert.ok(error instanceof TrainingError, String(error));
+        assert.equal(error.message, expected, name);
+        assert.equal(error.failure.file, target);
+        return true;
+      });
+      assert.deepEqual(folderContents(dir), untouched, `${name}: nothing in the run folder changed`);
+    }
+    fs.writeFileSync(file, text);
+    const resumed = await train({ modelFile: file, backend: 'cpu', resumeRunId: run.id, epochs: 2 });
+    assert.deepEqual([resumed.run.id, resumed.run.status, resumed.run.epochsDone], [run.id, 'completed', 2]);
+    assert.deepEqual(readMetrics(dir).epochs.map((e) => e.epoch), [0, 1]);
   });
 
   const refusals: [string, (file: string) => void, RegExp][] = [

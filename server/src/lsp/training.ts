@@ -7,7 +7,6 @@
  * folder and followed live while it trains, turned into diagnostics by `training/feedback.ts`
  * on the file as it is now.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type CodeLens, type Connection } from 'vscode-languageserver/node';
 import {
@@ -30,7 +29,7 @@ import { runDeviceJob } from '../host/device';
 import { trainingFeedback, type FeedbackInput } from '../training/feedback';
 import { startTraining } from '../training/host';
 import type { TrainEvent } from '../training/run';
-import { listRuns, readMetrics, runsFolderFor, type RunRecord } from '../training/runs';
+import { listRuns, modelHashOf, readMetrics, runsFolderFor, type RunRecord } from '../training/runs';
 import { toRange } from './convert';
 
 export interface TrainingSources {
@@ -56,7 +55,6 @@ interface LatestRun {
   readonly modelHash: string;
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function latestFrom(record: RunRecord, history: FeedbackInput['history']): LatestRun {
@@ -231,7 +229,7 @@ export function registerTraining(connection: Connection, sources: TrainingSource
       if (!file) return [];
       const runs = [...latestOf(file).values()];
       if (runs.length === 0) return [];
-      const hash = sha256(analysis.source);
+      const hash = modelHashOf(analysis.source);
       return runs.flatMap((run) => trainingFeedback(analysis, { ...run.input, edited: run.modelHash !== hash }));
     },
     reread(uri) {

@@ -12,7 +12,6 @@
  * optimizer's and dropout's state; the schedule's and early stopping's state follow from the
  * history, which is replayed.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, type Analysis } from '../language/analysis';
@@ -31,6 +30,7 @@ import {
   appendMetrics,
   checkpointFile,
   createRunFolder,
+  modelHashOf,
   readCheckpoint,
   readRun,
   runsFolderFor,
@@ -141,6 +141,17 @@ function resolve(request: TrainRequest): Resolved & { model: NonNullable<Analysi
   return { source, analysis, train, dataset, model, image: model.input as unknown as ImageShape, where };
 }
 
+/**
+ * Why a run cannot resume from the model file as it is now, or undefined when it can. A run goes
+ * on only from the text it trained (its `modelHash`): its checkpoints hold weights and optimizer
+ * state for that text's layers and settings, and its history was made with them.
+ */
+export function resumeRefusal(run: RunRecord, file: string, source: string): string | undefined {
+  if (run.modelFile !== file) return `Cannot resume ${run.id}: it trained ${run.modelFile}, not ${file}. Resume it from that file, or start a new run of this one.`;
+  if (run.modelHash === modelHashOf(source)) return undefined;
+  return `Cannot resume ${run.id}: ${file} has changed since the run trained it (its text no longer has the run's sha256, ${run.modelHash.slice(0, 12)}…), and the run's checkpoints belong to the text it trained. Start a new run to train the file as it is now, or put the file back as it was to resume this one.`;
+}
+
 /** The train and dataset settings as plain JSON, for run.json (the syntax trees left out). */
 function plainConfig(train: TrainConfig, dataset: DatasetConfig, epochs: number): Record<string, unknown> {
   const { section: _train, ...trainSettings } = train;
@@ -200,6 +211,8 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     }
     if (runState(previous) === 'running') throw new TrainingError({ kind: 'error', message: `Run ${previous.id} is still training (process ${previous.pid}); stop it before resuming it.`, file });
     if (previous.modelName !== model.name) throw new TrainingError({ kind: 'error', message: `Run ${previous.id} trained model ${previous.modelName}, not ${model.name}.`, file });
+    const refusal = resumeRefusal(previous, file, source);
+    if (refusal) throw new TrainingError({ kind: 'error', message: refusal, file });
     if (fs.existsSync(checkpointFile(dir, 'last'))) checkpoint = readCheckpoint(checkpointFile(dir, 'last'));
   }
   const seed = previous?.seed ?? train.seed;
@@ -243,7 +256,7 @@ export async function trainModel(request: TrainRequest, onEvent: (event: TrainEv
     id,
     modelFile: file,
     modelName: model.name,
-    modelHash: createHash('sha256').update(source).digest('hex'),
+    modelHash: modelHashOf(source),
     dataset: dataset.name,
     classes,
     inputShape: image,

@@ -8,6 +8,7 @@
  *   random streams' position, written atomically.
  * The editor, the command line and the dashboard all read runs through this module.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingState, WeightMap, WeightTensor } from '../engine/engine';
@@ -20,6 +21,11 @@ export type RunStatus = 'running' | 'completed' | 'early-stopped' | 'stopped' | 
 /** A run's status as shown: a `running` record whose process is gone was interrupted (it can be resumed). */
 export type RunState = RunStatus | 'interrupted';
 export type RunErrorKind = 'nan' | 'oom' | 'data' | 'error';
+
+/** A model file's text as a run records it (`RunRecord.modelHash`): its sha256, in hex. */
+export function modelHashOf(source: string): string {
+  return createHash('sha256').update(source).digest('hex');
+}
 
 export interface RunRecord {
   readonly version: 1;
