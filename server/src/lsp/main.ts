@@ -17,6 +17,7 @@ import {
   TextDocuments,
   type CodeAction,
   type CompletionItem,
+  type DidChangeWatchedFilesParams,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -197,6 +198,12 @@ documents.onDidOpen((event) => {
   guard('publish', undefined, publish)(event.document.uri);
   void scanDatasets(event.document.uri);
 });
+connection.onDidChangeWatchedFiles(
+  guard('watched files', undefined, (params: DidChangeWatchedFilesParams) => {
+    const files = params.changes.flatMap((change) => filePath(change.uri) ?? []);
+    for (const uri of training.runsChanged(files, documents.keys())) guard('publish', undefined, publish)(uri);
+  }),
+);
 documents.onDidChangeContent((event) => guard('publish', undefined, publish)(event.document.uri));
 documents.onDidSave((event) => void scanDatasets(event.document.uri));
 documents.onDidClose((event) => {

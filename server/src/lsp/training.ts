@@ -45,6 +45,12 @@ export interface TrainingFeedbackSource {
   diagnostics(uri: string, analysis: Analysis): Diagnostic[];
   /** Reads a file's runs from disk again at its next diagnostics: runs trained elsewhere (`ocular train`) since it was last open. */
   reread(uri: string): void;
+  /**
+   * Run records changed on disk (a run rewrites its run.json at every epoch's end, so a run trained
+   * elsewhere, such as by `ocular train` in a terminal, is followed epoch by epoch): the open model
+   * files whose runs folder holds one read their runs again, and are returned to be published.
+   */
+  runsChanged(runFiles: readonly string[], open: readonly string[]): string[];
   /** A "Train" lens on each train section that names a model. */
   lenses(uri: string, analysis: Analysis, index: LineIndex): CodeLens[];
 }
@@ -236,6 +242,16 @@ export function registerTraining(connection: Connection, sources: TrainingSource
       const file = sources.filePath(uri);
       // A file training in this server is followed from its run's events instead.
       if (file && !running.has(file)) latest.delete(file);
+    },
+    runsChanged(runFiles, open) {
+      const folders = new Set(runFiles.map((runFile) => path.dirname(path.dirname(runFile))));
+      return open.filter((uri) => {
+        const file = sources.filePath(uri);
+        // A file training in this server is followed from its run's events instead.
+        if (!file || running.has(file) || !folders.has(runsFolderFor(file))) return false;
+        latest.delete(file);
+        return true;
+      });
     },
     lenses(uri, analysis, index) {
       if (!sources.filePath(uri)) return [];
