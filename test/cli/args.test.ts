@@ -1,13 +1,15 @@
 /**
- * The command-line reader the subcommands share (server/src/cli/args.ts), and ocular eval, train,
- * serve and export, which declare their options with it: command lines and what each reads to, or
- * the exact refusal it gets (the message `ocular <command>:` prints before the usage, exit 2).
+ * The command-line reader the subcommands share (server/src/cli/args.ts), and ocular check,
+ * summary, format, eval, train, serve and export, which declare their options with it: command
+ * lines and what each reads to, or the exact refusal it gets (the message `ocular <command>:`
+ * prints before the usage, exit 2).
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { oneOf, readCommandLine, SWITCH, text, valueOption, wholeNumber, type CommandLine } from '../../server/src/cli/args';
+import { oneOf, readCommandLine, readCommandLineTargets, SWITCH, text, valueOption, wholeNumber, type CommandLine, type CommandLineTargets, type TargetsWords } from '../../server/src/cli/args';
 import { parseEvalArgs } from '../../server/src/cli/eval';
+import { parseCheckArgs, parseFormatArgs, parseSummaryArgs } from '../../server/src/cli/file-commands';
 import { parseExportArgs } from '../../server/src/cli/export';
 import { parseServeArgs } from '../../server/src/cli/serve';
 import { parseTrainArgs } from '../../server/src/cli/train';
@@ -51,6 +53,24 @@ const readerCases: [string, string[], CommandLine<typeof TABLE> | string][] = [
 ];
 for (const [name, args, expected] of readerCases) {
   test(`reads ${name}: ${args.join(' ') || '(nothing)'}`, () => assert.deepEqual(readCommandLine(args, TABLE, WORDS), expected));
+}
+
+/** Subcommands taking one target or more: any number, or at most two. */
+const MANY = { missing: 'give some things' };
+const AT_MOST_TWO = { missing: 'give a thing', most: { count: 2, words: 'a thing and a name' } };
+const targetsCases: [string, string[], TargetsWords, CommandLineTargets<typeof TABLE> | string][] = [
+  ['one target', ['a'], MANY, { targets: ['a'], options: {} }],
+  ['targets around options, in their order', ['a', '--quiet', 'b', '--size', '2', 'c'], MANY, { targets: ['a', 'b', 'c'], options: { quiet: true, size: 2 } }],
+  ['no target', ['--quiet'], MANY, 'give some things'],
+  ['an unknown option after targets', ['a', 'b', '--loud'], MANY, 'unknown option --loud'],
+  ['a wrong value', ['a', '--size', '0'], MANY, '--size takes 1 to 9'],
+  ['as many as allowed', ['a', 'b'], AT_MOST_TWO, { targets: ['a', 'b'], options: {} }],
+  ['one more than allowed', ['a', 'b', 'c'], AT_MOST_TWO, "a thing and a name, not 'a', 'b' and 'c'"],
+  ['too many, then an unknown option: the first is told', ['a', 'b', 'c', '--loud'], AT_MOST_TWO, "a thing and a name, not 'a', 'b' and 'c'"],
+  ['an unknown option, then too many', ['--loud', 'a', 'b', 'c'], AT_MOST_TWO, 'unknown option --loud'],
+];
+for (const [name, args, words, expected] of targetsCases) {
+  test(`reads targets: ${name}: ${args.join(' ') || '(nothing)'}`, () => assert.deepEqual(readCommandLineTargets(args, TABLE, words), expected));
 }
 
 /** What ocular train asks for a model file given relative to the current folder. */
@@ -97,6 +117,20 @@ const commandCases: [string, (args: readonly string[]) => unknown, string[], unk
   ['export', parseExportArgs, ['run', '--format', 'onnx', '--out', 'o', '--finetune', '2'], '--finetune fine-tunes pruned weights: give --prune with a share above 0 too, such as --prune 0.5 --finetune 2'],
   ['export', parseExportArgs, ['--format', 'onnx', '--out', 'o'], 'give a model file or a run folder'],
   ['export', parseExportArgs, ['a', 'b', '--format', 'onnx'], "one model file or run folder, not 'a' and 'b'"],
+  ['check', parseCheckArgs, ['a.ocular', 'b.ocular'], { files: ['a.ocular', 'b.ocular'], scanData: true }],
+  ['check', parseCheckArgs, ['--no-data', 'a.ocular'], { files: ['a.ocular'], scanData: false }],
+  ['check', parseCheckArgs, ['a.ocular', '--nodata'], 'unknown option --nodata'],
+  ['check', parseCheckArgs, ['a.ocular', '--check'], 'unknown option --check'],
+  ['check', parseCheckArgs, ['--no-data'], 'give one or more model files to check'],
+  ['summary', parseSummaryArgs, ['a.ocular'], { file: 'a.ocular' }],
+  ['summary', parseSummaryArgs, ['a.ocular', 'Net'], { file: 'a.ocular', model: 'Net' }],
+  ['summary', parseSummaryArgs, ['a.ocular', '--model', 'Net'], 'unknown option --model'],
+  ['summary', parseSummaryArgs, ['a.ocular', 'Net', 'Other'], "a model file and a model name, not 'a.ocular', 'Net' and 'Other'"],
+  ['summary', parseSummaryArgs, [], 'give a model file'],
+  ['format', parseFormatArgs, ['a.ocular', 'b.ocular'], { files: ['a.ocular', 'b.ocular'], checkOnly: false }],
+  ['format', parseFormatArgs, ['a.ocular', '--check'], { files: ['a.ocular'], checkOnly: true }],
+  ['format', parseFormatArgs, ['a.ocular', '--dry-run'], 'unknown option --dry-run'],
+  ['format', parseFormatArgs, ['--check'], 'give one or more model files to format'],
 ];
 for (const [command, parse, args, expected] of commandCases) {
   test(`ocular ${command} ${args.join(' ')}`, () => assert.deepEqual(parse(args), expected));

@@ -1,7 +1,8 @@
 /**
  * `ocular check` (the bundled dist/ocular.js) on a model file whose dataset has bad images: the
  * dataset scan's findings come out compiler-style on the dataset's lines, naming each image, and
- * `--no-data` leaves them out.
+ * `--no-data` leaves them out. `check`, `summary` and `format` refuse an unknown option or a
+ * missing file as the other subcommands do (exit 2, the refusal and the usage), touching nothing.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CHECK_USAGE, FORMAT_USAGE, SUMMARY_USAGE } from '../../server/src/cli/file-commands';
 import { greyPng } from '../support/png';
 
 const cli = path.resolve(__dirname, '../../../dist/ocular.js');
@@ -62,5 +64,46 @@ describe('ocular check', () => {
     assert.equal(status, 0, stderr);
     assert.equal(stdout, '');
     assert.match(stderr, /0 errors, 0 warnings in 1 file/);
+  });
+});
+
+describe('wrong command lines of check, summary and format', () => {
+  let dir: string;
+  /** A model file that format would change (its layer lines are not indented). */
+  const UNFORMATTED = 'model Net {\ninput 1x8x8\nflatten\ndense 2\n}\n';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocular-cli-'));
+    fs.writeFileSync(path.join(dir, 'model.ocular'), UNFORMATTED);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cases: [string[], string, string][] = [
+    [['check', 'model.ocular', '--nodata'], 'unknown option --nodata', CHECK_USAGE],
+    [['check', '--no-data'], 'give one or more model files to check', CHECK_USAGE],
+    [['summary', 'model.ocular', '--model', 'Net'], 'unknown option --model', SUMMARY_USAGE],
+    [['summary', 'model.ocular', 'Net', 'Other'], "a model file and a model name, not 'model.ocular', 'Net' and 'Other'", SUMMARY_USAGE],
+    [['format', 'model.ocular', '--dry-run'], 'unknown option --dry-run', FORMAT_USAGE],
+    [['format', '--check'], 'give one or more model files to format', FORMAT_USAGE],
+  ];
+  for (const [args, refusal, usage] of cases) {
+    test(`ocular ${args.join(' ')} exits 2 saying ${refusal}, and does nothing`, () => {
+      const { status, stdout, stderr } = run(dir, ...args);
+      assert.equal(status, 2, stdout + stderr);
+      assert.equal(stderr, `ocular ${args[0]}: ${refusal}\nUsage:\n${usage}`);
+      assert.equal(stdout, '');
+      assert.equal(fs.readFileSync(path.join(dir, 'model.ocular'), 'utf8'), UNFORMATTED, 'the file is as it was');
+      assert.ok(!fs.existsSync(path.join(dir, '.ocular')), 'no dataset was scanned');
+    });
+  }
+
+  test('the options they know still work: format --check lists the file, format rewrites it', () => {
+    const listed = run(dir, 'format', 'model.ocular', '--check');
+    assert.deepEqual([listed.status, listed.stdout], [1, 'model.ocular: not formatted\n']);
+    const formatted = run(dir, 'format', 'model.ocular');
+    assert.deepEqual([formatted.status, formatted.stdout], [0, 'model.ocular: formatted\n']);
+    assert.equal(fs.readFileSync(path.join(dir, 'model.ocular'), 'utf8'), 'model Net {\n  input 1x8x8\n  flatten\n  dense 2\n}\n');
+    const summary = run(dir, 'summary', 'model.ocular', 'Net');
+    assert.equal(summary.status, 0, summary.stderr);
+    assert.match(summary.stdout, /dense/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The command-line reader that `ocular eval`, `train`, `serve` and `export` share: `--flag value`
- * pairs and flags without a value, in any order around exactly one positional target. Each
+ * The command-line reader every `ocular` subcommand shares: `--flag value` pairs and flags without
+ * a value, in any order around the positional targets (exactly one for eval, train, serve and
+ * export; one or more for check and format; a file and a model name for summary). Each
  * subcommand declares a table of its options (flag, how its value is read, what a refusal says) and
  * keeps only its checks across options and its defaults. The words are read in order and the first
  * wrong one is refused, so a command line with several mistakes is told about its earliest; the
@@ -40,6 +41,14 @@ export interface TargetWords {
   readonly missing: string;
 }
 
+/** How a subcommand that takes one target or more (check's and format's files) names them in its refusals. */
+export interface TargetsWords {
+  /** Said when none is given. */
+  readonly missing: string;
+  /** The most it takes, when there is a limit (summary's file and model name), and what it says before `, not 'a', 'b' and 'c'` when given more. */
+  readonly most?: { readonly count: number; readonly words: string };
+}
+
 /** The target of eval, serve and export. */
 export const MODEL_OR_RUN: TargetWords = { one: 'one model file or run folder', missing: 'give a model file or a run folder' };
 
@@ -51,15 +60,33 @@ export interface CommandLine<Table extends OptionTable> {
   readonly options: OptionValues<Table>;
 }
 
+export interface CommandLineTargets<Table extends OptionTable> {
+  /** One or more, in the order given. */
+  readonly targets: readonly string[];
+  readonly options: OptionValues<Table>;
+}
+
 /** The target and options of a command line (the words after the subcommand), or the refusal of its first wrong word. */
 export function readCommandLine<Table extends OptionTable>(args: readonly string[], table: Table, target: TargetWords): CommandLine<Table> | string {
-  let given: string | undefined;
+  const line = readCommandLineTargets(args, table, { missing: target.missing, most: { count: 1, words: target.one } });
+  return typeof line === 'string' ? line : { target: line.targets[0]!, options: line.options };
+}
+
+/** Quoted words as a sentence lists them: 'a', 'b' and 'c'. */
+const listed = (words: readonly string[]): string => {
+  const quoted = words.map((word) => `'${word}'`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}` : quoted.join('');
+};
+
+/** As `readCommandLine`, for a subcommand that takes one target or more. */
+export function readCommandLineTargets<Table extends OptionTable>(args: readonly string[], table: Table, words: TargetsWords): CommandLineTargets<Table> | string {
+  const targets: string[] = [];
   const options: Record<string, unknown> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (!arg.startsWith('--')) {
-      if (given !== undefined) return `${target.one}, not '${given}' and '${arg}'`;
-      given = arg;
+      if (words.most && targets.length === words.most.count) return `${words.most.words}, not ${listed([...targets, arg])}`;
+      targets.push(arg);
       continue;
     }
     const name = arg.slice(2);
@@ -75,8 +102,8 @@ export function readCommandLine<Table extends OptionTable>(args: readonly string
     if (value === undefined) return typeof option.refusal === 'string' ? option.refusal : option.refusal(word);
     options[name] = value;
   }
-  if (given === undefined) return target.missing;
-  return { target: given, options: options as OptionValues<Table> };
+  if (targets.length === 0) return words.missing;
+  return { targets, options: options as OptionValues<Table> };
 }
 
 /** An option read by a function of its own, for values the readers below do not cover. */
