@@ -52,6 +52,11 @@ const cases: Case[] = [
   { name: 'conv 3×3, stride 1, same, 4×32×32 (fast input gradient)', x: [4, 32, 32, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.conv2d(x, f, 1, 'same') },
   { name: 'conv 5×3, stride 1, valid, 8×24×22 (fast input gradient)', x: [8, 24, 22, 2], filter: [5, 3, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, 'valid') },
   { name: 'conv 4×4, stride 1, uneven padding, 2×48×44 (fast input gradient)', x: [2, 48, 44, 2], filter: [4, 4, 2, 3], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 1, 0, 3)) },
+  // Output channels a multiple of 4: the filter gradient in tiles of 4×8 and 4×4 (wasm-tiles.ts), over batches that span several passes.
+  { name: 'conv 3×3, same, 8 to 12 channels, 5×20×20 (filter gradient tiles over 3 passes)', x: [5, 20, 20, 8], filter: [3, 3, 8, 12], op: (x, f) => tf.conv2d(x, f, 1, 'same') },
+  { name: 'conv 3×3, stride 2, same, 3 to 8 channels, odd sizes (tiles of fewer than 4 rows)', x: [3, 11, 9, 3], filter: [3, 3, 3, 8], op: (x, f) => tf.conv2d(x, f, 2, 'same') },
+  { name: 'conv 2×3, stride (3, 2), valid, batch 1, 5 to 4 channels, windows leave rows unused', x: [1, 12, 9, 5], filter: [2, 3, 5, 4], op: (x, f) => tf.conv2d(x, f, [3, 2], 'valid') },
+  { name: 'conv 3×2, uneven explicit padding, 2 to 16 channels', x: [2, 6, 7, 2], filter: [3, 2, 2, 16], op: (x, f) => tf.conv2d(x, f, 1, explicit(2, 0, 0, 1)) },
   // Windows that reach past a small image at every position: the kernels crop the filter to the taps that meet it.
   { name: 'fused conv 3×3, padding 1, of 1×1 images, with a bias', x: [3, 1, 1, 4], filter: [3, 3, 4, 5], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 1, pad: explicit(1, 1, 1, 1), bias: tf.linspace(-1, 1, 5) }) },
   { name: 'fused conv 3×3, stride 2, padding 1, of 2×2 images to 1×1', x: [2, 2, 2, 3], filter: [3, 3, 3, 4], op: (x, f) => tf.fused.conv2d({ x, filter: f, strides: 2, pad: explicit(1, 1, 1, 1) }) },

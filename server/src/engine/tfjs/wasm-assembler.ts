@@ -1,0 +1,195 @@
+/**
+ * A small WebAssembly assembler: enough of the binary format to build, at run time, a module of
+ * SIMD kernels that works on the wasm backend's own memory (wasm-tiles.ts). Building the bytes
+ * here from readable source keeps the package free of prebuilt binaries and of a build step; the
+ * module is compiled once per thread, in well under a millisecond.
+ *
+ * Only what the kernels use is here: i32 parameters and i32/v128 locals, structured control flow,
+ * i32 arithmetic, f32 and v128 loads and stores, and f32x4 arithmetic. Every function is exported
+ * under its name, and the module imports one memory as `env.memory`.
+ */
+
+/** A WebAssembly memory; the project's type library has no DOM declarations, so only what is used. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/** The synchronous part of the WebAssembly API that compiles and instantiates a module. */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: unknown };
+}
+const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** The exports of an instance of `module` (from `assemble`) on `memory`. */
+export function instantiate(module: object, memory: WasmMemory): unknown {
+  return new webAssembly.Instance(module, { env: { memory } }).exports;
+}
+
+/** Value types, as the binary format spells them. */
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+
+/** Unsigned LEB128, the encoding of every index and size. */
+function unsigned(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+/** Signed LEB128, the encoding of an `i32.const`. */
+function signed(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+    bytes.push(done ? byte : byte | 0x80);
+    if (done) return bytes;
+  }
+}
+
+function name(text: string): number[] {
+  const bytes = [...Buffer.from(text, 'utf8')];
+  return [...unsigned(bytes.length), ...bytes];
+}
+
+function vector(items: number[][]): number[] {
+  return [...unsigned(items.length), ...items.flat()];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...unsigned(content.length), ...content];
+}
+
+/** A SIMD instruction: the 0xfd prefix and its opcode. */
+const simd = (opcode: number): number[] => [0xfd, ...unsigned(opcode)];
+
+/**
+ * The body of one function, written as calls that each append an instruction. Locals are
+ * numbered after the parameters in the order `local` hands them out.
+ */
+export class FunctionBody {
+  readonly code: number[] = [];
+  private readonly locals: number[] = [];
+
+  constructor(readonly parameters: number) {}
+
+  /** A new local of the given type; its index. */
+  local(type: number): number {
+    this.locals.push(type);
+    return this.parameters + this.locals.length - 1;
+  }
+
+  get(index: number): this {
+    return this.emit(0x20, ...unsigned(index));
+  }
+  set(index: number): this {
+    return this.emit(0x21, ...unsigned(index));
+  }
+  tee(index: number): this {
+    return this.emit(0x22, ...unsigned(index));
+  }
+  i32(value: number): this {
+    return this.emit(0x41, ...signed(value));
+  }
+  add(): this {
+    return this.emit(0x6a);
+  }
+  sub(): this {
+    return this.emit(0x6b);
+  }
+  mul(): this {
+    return this.emit(0x6c);
+  }
+  /** i32.lt_u: 1 when the second value on the stack is below the first. */
+  lessThan(): this {
+    return this.emit(0x49);
+  }
+  /** `local += by` for an i32 local, where `by` is a local. */
+  advance(index: number, by: number): this {
+    return this.get(index).get(by).add().set(index);
+  }
+  /** `local += constant` for an i32 local. */
+  step(index: number, constant: number): this {
+    return this.get(index).i32(constant).add().set(index);
+  }
+
+  /** A loop that runs `body` while the counter local, counted down from `count` (a local, at least 1), stays above 0. */
+  repeat(count: number, counter: number, body: () => void): this {
+    this.get(count).set(counter);
+    this.emit(0x03, 0x40); // loop
+    body();
+    this.get(counter).i32(1).sub().tee(counter);
+    this.emit(0x0d, 0x00); // br_if to the loop's start
+    return this.emit(0x0b);
+  }
+  /** Runs `body` only when the value on the stack is not 0. */
+  when(body: () => void): this {
+    this.emit(0x04, 0x40);
+    body();
+    return this.emit(0x0b);
+  }
+
+  /** v128.load from the address on the stack plus `offset` bytes. */
+  load(offset = 0): this {
+    return this.emit(...simd(0x00), 2, ...unsigned(offset));
+  }
+  /** v128.store of the vector on the stack at the address below it plus `offset` bytes. */
+  store(offset = 0): this {
+    return this.emit(...simd(0x0b), 2, ...unsigned(offset));
+  }
+  /** v128.load32_splat: the float at the address plus `offset`, in all four lanes. */
+  splat(offset = 0): this {
+    return this.emit(...simd(0x09), 2, ...unsigned(offset));
+  }
+  addF32x4(): this {
+    return this.emit(...simd(0xe4));
+  }
+  mulF32x4(): this {
+    return this.emit(...simd(0xe6));
+  }
+
+  private emit(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  /** The function's entry in the code section. */
+  encode(): number[] {
+    const groups: number[][] = [];
+    for (const type of this.locals) {
+      const last = groups.at(-1);
+      if (last && last[1] === type) last[0]!++;
+      else groups.push([1, type]);
+    }
+    const body = [...vector(groups.map(([count, type]) => [...unsigned(count!), type!])), ...this.code, 0x0b];
+    return [...unsigned(body.length), ...body];
+  }
+}
+
+/** One exported function: its name, its i32 parameter count and its body. */
+export interface AssembledFunction {
+  readonly name: string;
+  readonly body: FunctionBody;
+}
+
+/** A compiled module that imports `env.memory` and exports the functions, which return nothing. */
+export function assemble(functions: readonly AssembledFunction[]): object {
+  const arities = [...new Set(functions.map((f) => f.body.parameters))];
+  const types = arities.map((n) => [0x60, ...vector(Array.from({ length: n }, () => [I32])), 0x00]);
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector(types)),
+    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vector(functions.map((f) => unsigned(arities.indexOf(f.body.parameters))))),
+    ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsigned(i)]))),
+    ...section(10, vector(functions.map((f) => f.body.encode()))),
+  ];
+  return new webAssembly.Module(Uint8Array.from(bytes));
+}

@@ -1,0 +1,82 @@
+/**
+ * WebAssembly SIMD kernels of our own, on the wasm backend's heap, for the products XNNPACK runs
+ * slowly in training. XNNPACK is built for inference: its matrix products keep one tile of the
+ * output in registers while they run down the whole shared dimension, and pack one operand anew
+ * on every call. A convolution's filter gradient shares the dimension of every output position of
+ * the batch (32,768 for SimpleCNN32's second convolution), so XNNPACK's tiles stream megabytes from
+ * memory each, at about half the speed of its forward convolutions.
+ *
+ * `accumulate_MRxNR` adds to an MR×NR tile of C (rows `cStride` bytes apart) the products
+ * Σ over positions of a[position, 0..MR) ⊗ b[position, 0..NR): the outer products of MR floats of
+ * one operand, at `x` plus the position's offset, and NR floats of the other, at `y` plus
+ * `yStep` bytes a position. Positions run over `images` × `rows` × `columns`, `a` advancing
+ * `xImage`, `xRow` and `xColumn` bytes along each, so `a` can be a strided window of an image.
+ * The tile stays in registers (MR·NR/4 vectors) for all the positions; the caller hands it few
+ * enough positions that both operands stay in the cache, and calls again for the next ones.
+ */
+import { FunctionBody, I32, V128, type WasmMemory, assemble, instantiate } from './wasm-assembler';
+
+/** The tile shapes: 4 rows by 8 columns (the fastest on 128-bit SIMD), and the remainders. */
+export const TILE_ROWS = 4;
+export const TILE_COLUMNS = 8;
+
+const PARAMETERS = ['c', 'x', 'y', 'images', 'rows', 'columns', 'xImage', 'xRow', 'xColumn', 'cStride', 'yStep'] as const;
+
+function accumulateKernel(tileRows: number, tileColumns: number): FunctionBody {
+  const f = new FunctionBody(PARAMETERS.length);
+  const [c, x, y, images, rows, columns, xImage, xRow, xColumn, cStride, yStep] = PARAMETERS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+  const vectors = tileColumns / 4;
+  const sums = Array.from({ length: tileRows }, () => Array.from({ length: vectors }, () => f.local(V128)));
+  const b = Array.from({ length: vectors }, () => f.local(V128));
+  const a = f.local(V128);
+  const [row, xImageAt, xRowAt, xAt, image, rowLeft, columnLeft] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  /** Visits the tile's rows of C, `row` holding each one's address. */
+  const eachRow = (body: (r: number) => void): void => {
+    f.get(c).set(row);
+    for (let r = 0; r < tileRows; r++) {
+      body(r);
+      if (r + 1 < tileRows) f.advance(row, cStride);
+    }
+  };
+  eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).load(16 * v).set(sum)));
+  f.get(x).set(xImageAt);
+  f.repeat(images, image, () => {
+    f.get(xImageAt).set(xRowAt);
+    f.repeat(rows, rowLeft, () => {
+      f.get(xRowAt).set(xAt);
+      f.repeat(columns, columnLeft, () => {
+        b.forEach((vector, v) => f.get(y).load(16 * v).set(vector));
+        for (let r = 0; r < tileRows; r++) {
+          f.get(xAt).splat(4 * r).set(a);
+          for (let v = 0; v < vectors; v++) f.get(sums[r]![v]!).get(a).get(b[v]!).mulF32x4().addF32x4().set(sums[r]![v]!);
+        }
+        f.advance(xAt, xColumn).advance(y, yStep);
+      });
+      f.advance(xRowAt, xRow);
+    });
+    f.advance(xImageAt, xImage);
+  });
+  eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).get(sum).store(16 * v)));
+  return f;
+}
+
+/** The kernels' exports: `accumulate_RxC` for R in 1..4 and C in 4 and 8. */
+export type TileKernel = (c: number, x: number, y: number, images: number, rows: number, columns: number, xImage: number, xRow: number, xColumn: number, cStride: number, yStep: number) => void;
+
+let compiled: object | undefined;
+const instances = new WeakMap<WasmMemory, Record<string, TileKernel>>();
+
+/** The kernels working on `memory` (one instance per wasm backend, that is per thread). */
+export function tileKernels(memory: WasmMemory): Record<string, TileKernel> {
+  let kernels = instances.get(memory);
+  if (!kernels) {
+    if (!compiled) {
+      const functions = [];
+      for (let r = 1; r <= TILE_ROWS; r++) for (const columns of [4, 8]) functions.push({ name: `accumulate_${r}x${columns}`, body: accumulateKernel(r, columns) });
+      compiled = assemble(functions);
+    }
+    kernels = instantiate(compiled, memory) as Record<string, TileKernel>;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
