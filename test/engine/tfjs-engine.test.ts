@@ -1,7 +1,8 @@
 /**
  * The TensorFlow.js engine through the `Engine` interface: training steps lower the loss on the
  * cpu and wasm backends, the live tensor count stays flat, gradient accumulation equals one larger
- * batch, runs repeat exactly from their seed, and weights and images cross as typed arrays.
+ * batch (an epoch's leftover batches too, applied as their mean), runs repeat exactly from their
+ * seed, and weights and images cross as typed arrays.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +85,28 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const flags = [(await accumulated.trainStep(a, 0.5)).updated, (await accumulated.trainStep(b, 0.5)).updated];
       assert.deepEqual(flags, [false, true]);
       await single.trainStep(both, 0.5);
+      assertWeightsEqual(await weightsOf(accumulated), await weightsOf(single), 1e-6);
+      accumulated.dispose();
+      single.dispose();
+    });
+
+    it('gradients gathered from fewer batches than accumulate are applied as their mean when asked, once', async () => {
+      const [a, b] = [batch(6, [1, 4, 4]), batch(6, [1, 4, 4], 1)];
+      const both: Batch = { images: new Uint8Array([...a.images, ...b.images]), labels: new Int32Array([...a.labels, ...b.labels]) };
+      const accumulated = await engine.build(linear, { seed: 9, training: sgd(3) });
+      const single = await engine.build(linear, { seed: 9, training: sgd(1) });
+      const initial = await weightsOf(accumulated);
+      assert.equal(await accumulated.applyGatheredGradients(0.5), false, 'nothing gathered yet');
+      const flags = [(await accumulated.trainStep(a, 0.5)).updated, (await accumulated.trainStep(b, 0.5)).updated];
+      assert.deepEqual(flags, [false, false]);
+      assertWeightsEqual(await weightsOf(accumulated), initial, 0);
+      assert.equal(await accumulated.applyGatheredGradients(0.5), true);
+      await single.trainStep(both, 0.5);
+      // The mean over the two batches gathered, not their sum over accumulate's three.
+      assertWeightsEqual(await weightsOf(accumulated), await weightsOf(single), 1e-6);
+      const state = await accumulated.getTrainingState();
+      assert.deepEqual([state.counters['gathered'], state.counters['updates']], [0, 1]);
+      assert.equal(await accumulated.applyGatheredGradients(0.5), false, 'the sums start afresh');
       assertWeightsEqual(await weightsOf(accumulated), await weightsOf(single), 1e-6);
       accumulated.dispose();
       single.dispose();

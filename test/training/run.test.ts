@@ -1,10 +1,11 @@
 /**
  * The training loop on generated data: it learns well above chance on wasm and cpu, writes its
  * run folder, stops early and ends on the best weights, stops cleanly when cancelled, resumes to
- * the same numbers as an uninterrupted run, refuses to resume from a model file other than the
- * text the run trained (changing nothing in its folder), stops on a NaN loss naming the
- * learning-rate line, refuses a file it cannot train with file:line, and keeps the live tensor
- * count flat.
+ * the same numbers as an uninterrupted run, ends every epoch with an update when gradient
+ * accumulation does not divide its batches (as larger batches train), refuses to resume from a
+ * model file other than the text the run trained (changing nothing in its folder), stops on a NaN
+ * loss naming the learning-rate line, refuses a file it cannot train with file:line, and keeps the
+ * live tensor count flat.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,23 +81,51 @@ describe('the training loop', () => {
     assert.equal(readCheckpoint(checkpointFile(path.join(runsFolderFor(file), run.id), 'best')).epoch, 0);
   });
 
-  it('stops mid-epoch when cancelled, keeping the last complete epoch, and resumes to the same numbers as an uninterrupted run', async () => {
-    const lines = ['epochs 4', 'batch 8', 'optimizer adamw lr=0.01', 'schedule cosine', 'label_smoothing 0.05', 'seed 11'];
-    const layers = ['conv 4 kernel=3 padding=1', 'batchnorm', 'relu', 'flatten', 'dropout 0.3'];
-    const wholeFile = writeFixture({ train: lines, layers });
-    const whole = await train({ modelFile: wholeFile, backend: 'wasm' });
-    const file = writeFixture({ train: lines, layers });
-    const stopped = await train({ modelFile: file, backend: 'wasm' }, (event, abort) => event.type === 'batch' && event.metrics.epoch === 2 && abort());
-    assert.equal(stopped.run.status, 'stopped');
-    assert.equal(stopped.run.epochsDone, 2);
-    const dir = path.join(runsFolderFor(file), stopped.run.id);
-    assert.equal(readCheckpoint(checkpointFile(dir, 'last')).epoch, 1);
-    const resumed = await train({ modelFile: file, backend: 'wasm', resumeRunId: stopped.run.id });
-    assert.equal(resumed.run.status, 'completed');
-    assert.equal(resumed.run.id, stopped.run.id);
-    const wholeMetrics = readMetrics(path.join(runsFolderFor(wholeFile), whole.run.id));
-    assertClose(figures(readMetrics(dir).epochs), figures(wholeMetrics.epochs), 1e-5);
-  });
+  // 90 training images in batches of 8 are 12 batches: accumulate 5 leaves 2 for the update at each epoch's end.
+  for (const accumulate of [[], ['accumulate 5']]) {
+    it(`stops mid-epoch when cancelled, keeping the last complete epoch, and resumes to the same numbers as an uninterrupted run${accumulate.length ? ` (${accumulate[0]})` : ''}`, async () => {
+      const lines = ['epochs 4', 'batch 8', 'optimizer adamw lr=0.01', 'schedule cosine', 'label_smoothing 0.05', ...accumulate, 'seed 11'];
+      const layers = ['conv 4 kernel=3 padding=1', 'batchnorm', 'relu', 'flatten', 'dropout 0.3'];
+      const wholeFile = writeFixture({ train: lines, layers });
+      const whole = await train({ modelFile: wholeFile, backend: 'wasm' });
+      const file = writeFixture({ train: lines, layers });
+      const stopped = await train({ modelFile: file, backend: 'wasm' }, (event, abort) => event.type === 'batch' && event.metrics.epoch === 2 && abort());
+      assert.equal(stopped.run.status, 'stopped');
+      assert.equal(stopped.run.epochsDone, 2);
+      const dir = path.join(runsFolderFor(file), stopped.run.id);
+      assert.equal(readCheckpoint(checkpointFile(dir, 'last')).epoch, 1);
+      const resumed = await train({ modelFile: file, backend: 'wasm', resumeRunId: stopped.run.id });
+      assert.equal(resumed.run.status, 'completed');
+      assert.equal(resumed.run.id, stopped.run.id);
+      const wholeMetrics = readMetrics(path.join(runsFolderFor(wholeFile), whole.run.id));
+      assertClose(figures(readMetrics(dir).epochs), figures(wholeMetrics.epochs), 1e-5);
+    });
+  }
+
+  // 90 training images in batches of 10 are 9 batches: accumulate 2 updates after batches 2, 4, 6
+  // and 8, then, ending the epoch, from batch 9 alone. Batches of 20 are the same images (the order
+  // does not depend on the batch size) in 4 batches of 20 and one of 10, so the two train alike
+  // exactly when the leftover is applied as the mean of the batches it gathered, in its own epoch.
+  const section = (batch: number, accumulate: number): string[] => ['epochs 3', `batch ${batch}`, 'optimizer momentum lr=0.05', `accumulate ${accumulate}`, 'seed 13'];
+  for (const threads of [1, 2]) {
+    it(`accumulate 2 over batches of 10 trains as batches of 20 when the epoch has an odd number of batches (${threads === 1 ? 'one thread' : `${threads} data-parallel threads`})`, async () => {
+      const largerFile = writeFixture({ train: section(20, 1) });
+      const larger = await train({ modelFile: largerFile, backend: 'wasm', threads: 1 });
+      const file = writeFixture({ train: section(10, 2) });
+      const accumulated = await train({ modelFile: file, backend: 'wasm', threads });
+      assert.equal(accumulated.run.status, 'completed');
+      assert.match(accumulated.run.device, threads === 1 ? /thread\)$/ : / × 2 data-parallel threads$/);
+      const [dir, largerDir] = [path.join(runsFolderFor(file), accumulated.run.id), path.join(runsFolderFor(largerFile), larger.run.id)];
+      assertClose(figures(readMetrics(dir).epochs), figures(readMetrics(largerDir).epochs), 1e-5);
+      const [last, largerLast] = [readCheckpoint(checkpointFile(dir, 'last')), readCheckpoint(checkpointFile(largerDir, 'last'))];
+      assert.equal(last.training.counters['gathered'], 0, 'a complete epoch leaves no gradients gathered');
+      assert.equal(last.training.counters['updates'], 3 * 5, 'five updates an epoch');
+      for (const [key, tensor] of largerLast.weights) {
+        const values = last.weights.get(key)!.values;
+        tensor.values.forEach((v, i) => assert.ok(Math.abs(v - values[i]!) <= 1e-5, `${key}[${i}]: ${values[i]} ≠ ${v}`));
+      }
+    });
+  }
 
   it('stops on a NaN loss with kind nan, pointing at the optimizer line', async () => {
     // Two linear convolutions and a dense layer at learning rate 10 blow up within the second epoch.

@@ -121,6 +121,13 @@ export interface EngineModel {
   /** One training step on one batch, at the learning rate the schedule gives for this epoch. */
   trainStep(batch: Batch, learningRate: number): Promise<StepResult>;
   /**
+   * Applies the gradients gathered since the last update (fewer batches than `accumulate`), as
+   * their mean over the batches gathered, and starts gathering afresh; false when there were none.
+   * The training loop calls it at each epoch's end, so an epoch's last batches update the weights
+   * in that epoch instead of joining the next epoch's first update.
+   */
+  applyGatheredGradients(learningRate: number): Promise<boolean>;
+  /**
    * Loss and accuracy in inference mode (dropout off, batchnorm on its running statistics), with
    * the training loss's smoothing and class weights, as evaluating PyTorch's criterion would.
    */

@@ -263,7 +263,7 @@ export const TRAIN_STATEMENTS: readonly StatementSpec[] = [
       { name: 'min_delta', type: { kind: 'number', min: 0 }, default: num(0), doc: 'The smallest change that counts as an improvement.' },
     ],
   },
-  { name: 'accumulate', doc: 'Gradient accumulation: steps whose gradients are summed before each update, for an effective batch of batch × steps.', positional: ['steps'], params: [{ name: 'steps', type: { kind: 'int', min: 1, max: 1024 }, default: num(1), doc: 'Steps per update.' }] },
+  { name: 'accumulate', doc: 'Gradient accumulation: each update applies the mean gradient of this many batches, for an effective batch of batch × steps. An epoch whose batch count it does not divide ends with an update from its last batches (their mean), so no gradients carry into the next epoch.', positional: ['steps'], params: [{ name: 'steps', type: { kind: 'int', min: 1, max: 1024 }, default: num(1), doc: 'Steps per update.' }] },
   { name: 'label_smoothing', doc: 'Spreads this share of each target over all classes, which discourages over-confident predictions.', positional: ['amount'], params: [{ name: 'amount', type: { kind: 'number', min: 0, below: 1 }, default: num(0), doc: 'Typically 0.1.' }] },
   { name: 'class_weights', doc: 'Weights the loss per class: `balanced` (inverse class frequency) or one weight per class.', positional: ['weights'], params: [{ name: 'weights', type: { kind: 'weights' }, doc: '`balanced` or (w1, w2, …).' }] },
   { name: 'seed', doc: 'Seed for initialisation, shuffling and augmentation, so a run can be repeated.', positional: ['value'], params: [{ name: 'value', type: int(0), default: num(42), doc: 'Any whole number.' }] },

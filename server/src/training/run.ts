@@ -542,7 +542,9 @@ export interface EpochHooks {
 /**
  * One epoch of training steps over a split, in the order `options` gives, at one learning rate:
  * the loop every training goes through (a run's train phase, and fine-tuning after pruning).
- * A loss that is not a finite number throws `NonFinite` with the batch.
+ * A complete epoch leaves no gradients gathered for accumulation (see `applyGatheredGradients`),
+ * so its checkpoint holds all its updates. A loss that is not a finite number throws `NonFinite`
+ * with the batch.
  */
 export async function trainEpoch(model: EngineModel, split: TensorSplit, options: BatchOptions, lr: number, hooks: EpochHooks = {}): Promise<EpochTraining | 'stopped'> {
   const order = epochOrder(split.count, options.seed, options.epoch, options.shuffle ?? true);
@@ -564,5 +566,9 @@ export async function trainEpoch(model: EngineModel, split: TensorSplit, options
     images += step.count;
     hooks.onBatch?.(b, batches, figures());
   }
+  // An epoch ends with an update, as PyTorch's and Keras's loops do: the gradients of its last
+  // batches, when `accumulate` does not divide its batch count, are applied now (their mean),
+  // never carried into the next epoch's first update.
+  if ((await model.applyGatheredGradients(lr)) && hooks.afterUpdate) await hooks.afterUpdate();
   return figures();
 }

@@ -39,6 +39,8 @@ export type ToReplica =
   | { readonly type: 'step'; readonly batch: Batch; readonly targets: Float32Array; readonly start: number; readonly total: number }
   /** `dropoutCalls`: the primary's dropout counters after the step, for a replica that had no shard. */
   | { readonly type: 'combine'; readonly counts: readonly number[]; readonly learningRate: number; readonly dropoutCalls: number[] }
+  /** At an epoch's end: the gradients gathered for accumulation are applied (`EngineModel.applyGatheredGradients`). */
+  | { readonly type: 'apply-gathered'; readonly learningRate: number }
   | { readonly type: 'evaluate'; readonly batch: Batch; readonly targets: Float32Array }
   | { readonly type: 'predict'; readonly images: Uint8Array | Float32Array }
   | { readonly type: 'weights'; readonly weights: WeightMap }
@@ -251,6 +253,15 @@ export class DataParallelModel implements EngineModel {
     } finally {
       tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
     }
+  }
+
+  /** Every replica gathered the same sums (`applyShards`), so each applies them as the primary does. */
+  async applyGatheredGradients(learningRate: number): Promise<boolean> {
+    await this.synced();
+    const settled = Promise.allSettled(this.replicas.map((replica) => replica.ask({ type: 'apply-gathered', learningRate })));
+    const updated = await this.primary.applyGatheredGradients(learningRate);
+    for (const result of await settled) if (result.status === 'rejected') throw result.reason;
+    return updated;
   }
 
   async evaluate(batch: Batch): Promise<EvaluationResult> {

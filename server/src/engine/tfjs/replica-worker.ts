@@ -39,6 +39,9 @@ async function main(): Promise<void> {
         } finally {
           release();
         }
+      case 'apply-gathered':
+        await model.applyGatheredGradients(message.learningRate);
+        return { type: 'done' };
       case 'evaluate': {
         const { loss, correct } = await model.evaluate(message.batch, message.targets);
         return { type: 'evaluation', loss, correct };

@@ -132,8 +132,24 @@ export class TfjsModel implements EngineModel {
     const sums = (this.sums ??= this.trainable.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
     tf.tidy(() => sums.forEach((sum, i) => sum.assign(tf.add(sum, gradients[i]!))));
     if (++this.gathered < accumulate) return false;
-    // The mean of the gathered gradients, as PyTorch gets by dividing each batch's loss by the steps.
-    tf.tidy(() => optimizer.apply(sums.map((sum) => tf.div(sum, accumulate)), learningRate));
+    return this.applyGathered(optimizer, learningRate);
+  }
+
+  async applyGatheredGradients(learningRate: number): Promise<boolean> {
+    if (!this.optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    return this.applyGathered(this.optimizer, learningRate);
+  }
+
+  /**
+   * One update from the gradient sums: their mean over the batches gathered (`accumulate` of them,
+   * or fewer at an epoch's end), as PyTorch gets by dividing each batch's loss by the batches in
+   * the update. False when nothing was gathered.
+   */
+  private applyGathered(optimizer: Optimizer, learningRate: number): boolean {
+    const sums = this.sums;
+    const gathered = this.gathered;
+    if (!sums || gathered === 0) return false;
+    tf.tidy(() => optimizer.apply(sums.map((sum) => tf.div(sum, gathered)), learningRate));
     tf.tidy(() => sums.forEach((sum) => sum.assign(tf.zerosLike(sum))));
     this.gathered = 0;
     return true;
