@@ -20,16 +20,16 @@ import { FunctionBody, I32, V128, type WasmMemory, assemble, instantiate } from 
 export const TILE_ROWS = 4;
 export const TILE_COLUMNS = 8;
 
-const PARAMETERS = ['c', 'x', 'y', 'images', 'rows', 'columns', 'xImage', 'xRow', 'xColumn', 'cStride', 'yStep'] as const;
+const PARAMETERS = ['c', 'x', 'y', 'tiles', 'images', 'rows', 'columns', 'xImage', 'xRow', 'xColumn', 'cStride', 'yStep'] as const;
 
 function accumulateKernel(tileRows: number, tileColumns: number): FunctionBody {
   const f = new FunctionBody(PARAMETERS.length);
-  const [c, x, y, images, rows, columns, xImage, xRow, xColumn, cStride, yStep] = PARAMETERS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+  const [c, x, y, tiles, images, rows, columns, xImage, xRow, xColumn, cStride, yStep] = PARAMETERS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
   const vectors = tileColumns / 4;
   const sums = Array.from({ length: tileRows }, () => Array.from({ length: vectors }, () => f.local(V128)));
   const b = Array.from({ length: vectors }, () => f.local(V128));
   const a = f.local(V128);
-  const [row, xImageAt, xRowAt, xAt, image, rowLeft, columnLeft] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const [row, xImageAt, xRowAt, xAt, yAt, tile, image, rowLeft, columnLeft] = Array.from({ length: 9 }, () => f.local(I32)) as [number, number, number, number, number, number, number, number, number];
   /** Visits the tile's rows of C, `row` holding each one's address. */
   const eachRow = (body: (r: number) => void): void => {
     f.get(c).set(row);
@@ -38,30 +38,39 @@ function accumulateKernel(tileRows: number, tileColumns: number): FunctionBody {
       if (r + 1 < tileRows) f.advance(row, cStride);
     }
   };
-  eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).load(16 * v).set(sum)));
-  f.get(x).set(xImageAt);
-  f.repeat(images, image, () => {
-    f.get(xImageAt).set(xRowAt);
-    f.repeat(rows, rowLeft, () => {
-      f.get(xRowAt).set(xAt);
-      f.repeat(columns, columnLeft, () => {
-        b.forEach((vector, v) => f.get(y).load(16 * v).set(vector));
-        for (let r = 0; r < tileRows; r++) {
-          f.get(xAt).splat(4 * r).set(a);
-          for (let v = 0; v < vectors; v++) f.get(sums[r]![v]!).get(a).get(b[v]!).mulF32x4().addF32x4().set(sums[r]![v]!);
-        }
-        f.advance(xAt, xColumn).advance(y, yStep);
+  f.repeat(tiles, tile, () => {
+    eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).load(16 * v).set(sum)));
+    f.get(x).set(xImageAt);
+    f.get(y).set(yAt);
+    f.repeat(images, image, () => {
+      f.get(xImageAt).set(xRowAt);
+      f.repeat(rows, rowLeft, () => {
+        f.get(xRowAt).set(xAt);
+        f.repeat(columns, columnLeft, () => {
+          b.forEach((vector, v) => f.get(yAt).load(16 * v).set(vector));
+          for (let r = 0; r < tileRows; r++) {
+            f.get(xAt).splat(4 * r).set(a);
+            for (let v = 0; v < vectors; v++) f.get(sums[r]![v]!).get(a).get(b[v]!).mulF32x4().addF32x4().set(sums[r]![v]!);
+          }
+          f.advance(xAt, xColumn).advance(yAt, yStep);
+        });
+        f.advance(xRowAt, xRow);
       });
-      f.advance(xRowAt, xRow);
+      f.advance(xImageAt, xImage);
     });
-    f.advance(xImageAt, xImage);
+    eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).get(sum).store(16 * v)));
+    // The next tile down: tileRows rows of C further, and as many floats further into each x window.
+    f.get(row).get(cStride).add().set(c);
+    f.step(x, 4 * tileRows);
   });
-  eachRow((r) => sums[r]!.forEach((sum, v) => f.get(row).get(sum).store(16 * v)));
   return f;
 }
 
-/** The kernels' exports: `accumulate_RxC` for R in 1..4 and C in 4 and 8. */
-export type TileKernel = (c: number, x: number, y: number, images: number, rows: number, columns: number, xImage: number, xRow: number, xColumn: number, cStride: number, yStep: number) => void;
+/**
+ * The kernels' exports: `accumulate_RxC` for R in 1..4 and C in 4 and 8, which run `tiles` tiles
+ * one below the other (C's rows, and the floats of each x window, in steps of R).
+ */
+export type TileKernel = (c: number, x: number, y: number, tiles: number, images: number, rows: number, columns: number, xImage: number, xRow: number, xColumn: number, cStride: number, yStep: number) => void;
 
 let compiled: object | undefined;
 const instances = new WeakMap<WasmMemory, Record<string, TileKernel>>();
