@@ -43,6 +43,10 @@ const cases: Case[] = [
   { name: 'max pool 2, batch 1, one channel', x: [1, 4, 6, 1], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
   { name: 'max pool 3 of 3×3 windows', x: [2, 9, 10, 4], op: (x) => tf.maxPool(x, 3, 3, 'valid') },
   { name: 'max pool 2×3 with stride (2, 3)', x: [3, 6, 7, 2], op: (x) => tf.maxPool(x, [2, 3], [2, 3], 'valid') },
+  // Channels in multiples of 4: the SIMD kernel, for tiling, overlapping and padded windows alike.
+  { name: 'max pool 2, 8 channels, odd sizes', x: [3, 7, 9, 8], op: (x) => tf.maxPool(x, 2, 2, 'valid') },
+  { name: 'max pool 3, stride 2, padding 1, 4 channels (a ResNet stem)', x: [2, 9, 8, 4], op: (x) => tf.maxPool(x, 3, 2, explicit(1, 1, 1, 1)) },
+  { name: 'max pool 3×2, stride (1, 2), same, batch 1, 12 channels', x: [1, 6, 7, 12], op: (x) => tf.maxPool(x, [3, 2], [1, 2], 'same') },
   // Overlapping or padded windows take the general loop.
   { name: 'max pool 3, stride 2, overlapping, valid', x: [2, 9, 9, 3], op: (x) => tf.maxPool(x, 3, 2, 'valid') },
   { name: 'max pool 2, same padding of an odd size', x: [2, 5, 7, 2], op: (x) => tf.maxPool(x, 2, 2, 'same') },
@@ -242,20 +246,24 @@ describe('wasm depthwise gradient kernels', () => {
 });
 
 describe('wasm max pooling gradient', () => {
-  it('passes a tied window’s gradient to its first maximum, as PyTorch does', async () => {
-    await selectBackend({ preference: 'wasm' });
-    const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.zeros([2, 4, 4, 1])).dataSync());
-    const image = [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0];
-    assert.deepEqual([...dx], [...image, ...image]);
-  });
+  // One channel takes the JavaScript loop, four the SIMD kernel (wasm-max-pool.ts).
+  const each = (values: number[], channels: number): number[] => values.flatMap((v) => Array<number>(channels).fill(v));
+  for (const channels of [1, 4]) {
+    it(`passes a tied window’s gradient to its first maximum, as PyTorch does (${channels} channel${channels > 1 ? 's' : ''})`, async () => {
+      await selectBackend({ preference: 'wasm' });
+      const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.zeros([2, 4, 4, channels])).dataSync());
+      const image = each([1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0], channels);
+      assert.deepEqual([...dx], [...image, ...image]);
+    });
 
-  it('passes a tied 3×3 window’s gradient to its first maximum', async () => {
-    await selectBackend({ preference: 'wasm' });
-    const x = tf.tensor4d([0, 2, 2, 1, 2, 0, 2, 0, 1], [1, 3, 3, 1]);
-    const dx = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.maxPool(xx as tf.Tensor4D, 3, 3, 'valid')))(x).dataSync());
-    x.dispose();
-    assert.deepEqual([...dx], [0, 1, 0, 0, 0, 0, 0, 0, 0]);
-  });
+    it(`passes a tied 3×3 window’s gradient to its first maximum (${channels} channel${channels > 1 ? 's' : ''})`, async () => {
+      await selectBackend({ preference: 'wasm' });
+      const x = tf.tensor4d(each([0, 2, 2, 1, 2, 0, 2, 0, 1], channels), [1, 3, 3, channels]);
+      const dx = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.maxPool(xx as tf.Tensor4D, 3, 3, 'valid')))(x).dataSync());
+      x.dispose();
+      assert.deepEqual([...dx], each([0, 1, 0, 0, 0, 0, 0, 0, 0], channels));
+    });
+  }
 });
 
 describe('wasm matrix products with transposed operands agree with the CPU backend', () => {

@@ -21,10 +21,6 @@ interface WebAssemblyApi {
 }
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-/** The exports of an instance of `module` (from `assemble`) on `memory`. */
-export function instantiate(module: object, memory: WasmMemory): unknown {
-  return new webAssembly.Instance(module, { env: { memory } }).exports;
-}
 
 /** Value types, as the binary format spells them. */
 export const I32 = 0x7f;
@@ -148,6 +144,30 @@ export class FunctionBody {
   splat(offset = 0): this {
     return this.emit(...simd(0x09), 2, ...unsigned(offset));
   }
+  /** v128.const of four equal i32 lanes. */
+  constantI32x4(value: number): this {
+    const lane = [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+    return this.emit(...simd(0x0c), ...lane, ...lane, ...lane, ...lane);
+  }
+  /** i32x4.splat of the i32 on the stack. */
+  splatI32x4(): this {
+    return this.emit(...simd(0x11));
+  }
+  /** i32x4.eq: all ones in the lanes where the two vectors are equal. */
+  equalI32x4(): this {
+    return this.emit(...simd(0x37));
+  }
+  /** f32x4.gt: all ones in the lanes where the first vector is greater (false for NaN). */
+  greaterF32x4(): this {
+    return this.emit(...simd(0x44));
+  }
+  and(): this {
+    return this.emit(...simd(0x4e));
+  }
+  /** v128.bitselect: bits of the first vector where the third has ones, of the second elsewhere. */
+  bitselect(): this {
+    return this.emit(...simd(0x52));
+  }
   addF32x4(): this {
     return this.emit(...simd(0xe4));
   }
@@ -179,8 +199,26 @@ export interface AssembledFunction {
   readonly body: FunctionBody;
 }
 
+/**
+ * The exports of a module of `functions` (built on first use), instantiated once per memory: one
+ * instance per wasm backend, that is per thread.
+ */
+export function kernelsOnMemory<Exports>(functions: () => readonly AssembledFunction[]): (memory: WasmMemory) => Exports {
+  let compiled: object | undefined;
+  const instances = new WeakMap<WasmMemory, Exports>();
+  return (memory) => {
+    let exports = instances.get(memory);
+    if (!exports) {
+      compiled ??= assemble(functions());
+      exports = new webAssembly.Instance(compiled, { env: { memory } }).exports as Exports;
+      instances.set(memory, exports);
+    }
+    return exports;
+  };
+}
+
 /** A compiled module that imports `env.memory` and exports the functions, which return nothing. */
-export function assemble(functions: readonly AssembledFunction[]): object {
+function assemble(functions: readonly AssembledFunction[]): object {
   const arities = [...new Set(functions.map((f) => f.body.parameters))];
   const types = arities.map((n) => [0x60, ...vector(Array.from({ length: n }, () => [I32])), 0x00]);
   const bytes = [

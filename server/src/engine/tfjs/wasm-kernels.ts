@@ -31,8 +31,10 @@
  *   came out 0 (wasm-padding.ts).
  * - wasm's own `MaxPoolGrad` is replaced: in 4.22 it loses gradients for images after the first
  *   of a batch (a window's gradient comes out 0 where the CPU backend, and PyTorch, pass it to the
- *   maximum), which the kernel test shows. The replacement is a direct loop over the wasm heap,
- *   with a fast path for windows that tile the image (`maxpool 2`).
+ *   maximum), which the kernel test shows. For channels in multiples of 4 the replacement is a
+ *   WebAssembly SIMD kernel of ours (wasm-max-pool.ts: SimpleCNN32's 2×2 poolings 30 → 8.6 and
+ *   11.2 → 2.7 ms, ResNet18's 3×3 stride 2 28 → 3.6 ms); otherwise a direct loop over the wasm
+ *   heap, with a fast path for windows that tile the image (`maxpool 2`).
  *
  * The loops written here in JavaScript (pooling gradient, sums, transposes, col2im) run at 1 to
  * 4 ns per value; compiled WebAssembly SIMD loops on the same heap would be several times faster.
@@ -42,6 +44,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseKernels } from './wasm-depthwise';
 import { samePaddingSpelledOut } from './wasm-padding';
 import type { WasmMemory } from './wasm-assembler';
+import { maxPoolGradBySimd } from './wasm-max-pool';
 import { TILE_COLUMNS, TILE_ROWS, tileKernels } from './wasm-tiles';
 
 const WASM = 'wasm';
@@ -537,6 +540,10 @@ function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   // Allocate first: a heap that grows would detach views taken before.
   const out = wasm.makeOutput(input.shape, 'float32');
+  if (channels % 4 === 0) {
+    maxPoolGradBySimd(heapMemory(wasm), wasm, input, dy, out, info);
+    return out;
+  }
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;
   const x = wasm.typedArrayFromHeap(input) as Float32Array;
   const gradient = wasm.typedArrayFromHeap(dy) as Float32Array;

@@ -14,7 +14,7 @@
  * The tile stays in registers (MR·NR/4 vectors) for all the positions; the caller hands it few
  * enough positions that both operands stay in the cache, and calls again for the next ones.
  */
-import { FunctionBody, I32, V128, type WasmMemory, assemble, instantiate } from './wasm-assembler';
+import { FunctionBody, I32, V128, kernelsOnMemory } from './wasm-assembler';
 
 /** The tile shapes: 4 rows by 8 columns (the fastest on 128-bit SIMD), and the remainders. */
 export const TILE_ROWS = 4;
@@ -72,20 +72,9 @@ function accumulateKernel(tileRows: number, tileColumns: number): FunctionBody {
  */
 export type TileKernel = (c: number, x: number, y: number, tiles: number, images: number, rows: number, columns: number, xImage: number, xRow: number, xColumn: number, cStride: number, yStep: number) => void;
 
-let compiled: object | undefined;
-const instances = new WeakMap<WasmMemory, Record<string, TileKernel>>();
-
-/** The kernels working on `memory` (one instance per wasm backend, that is per thread). */
-export function tileKernels(memory: WasmMemory): Record<string, TileKernel> {
-  let kernels = instances.get(memory);
-  if (!kernels) {
-    if (!compiled) {
-      const functions = [];
-      for (let r = 1; r <= TILE_ROWS; r++) for (const columns of [4, 8]) functions.push({ name: `accumulate_${r}x${columns}`, body: accumulateKernel(r, columns) });
-      compiled = assemble(functions);
-    }
-    kernels = instantiate(compiled, memory) as Record<string, TileKernel>;
-    instances.set(memory, kernels);
-  }
-  return kernels;
-}
+/** The kernels working on a backend's memory. */
+export const tileKernels = kernelsOnMemory<Record<string, TileKernel>>(() => {
+  const functions = [];
+  for (let r = 1; r <= TILE_ROWS; r++) for (const columns of [4, 8]) functions.push({ name: `accumulate_${r}x${columns}`, body: accumulateKernel(r, columns) });
+  return functions;
+});
