@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerInstance, ModelInfo } from '../../language/semantics/model';
 import type { Shape } from '../../language/semantics/layers';
-import { EngineError, type WeightMap, type WeightTensor } from '../engine';
+import { EngineError, type WeightTensor } from '../engine';
 import { flagArg, isPlainLayer, layerTree, numberArg, pairArg, poolWindow, weightSpecs, type LayerNode, type WeightSpec } from '../network';
 import { streamSeed } from '../../random';
 import { TrainingBatchNorm } from './batchnorm-layer';
@@ -278,7 +278,7 @@ export function buildNetwork(model: ModelInfo, seed: number, training: boolean):
 }
 
 /** Writes PyTorch-layout weights into the network. Every key must exist with its shape. */
-export function writeWeights(network: BuiltNetwork, weights: WeightMap): void {
+export function writeWeights(network: BuiltNetwork, weights: Iterable<readonly [string, WeightTensor]>): void {
   const byKey = new Map(network.bindings.map((binding) => [binding.spec.key, binding]));
   for (const [key, tensor] of weights) {
     const binding = byKey.get(key);

@@ -9,12 +9,14 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { ModelInfo } from '../../language/semantics/model';
 import { EngineError, type BackendPreference, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
 import { lossTargets } from '../loss';
-import { initialWeights } from '../network';
+import { eachInitialWeight } from '../network';
+import { releaseBehindBackward } from './backward-release';
 import { selectBackend, type LadderOptions } from './backends';
 import { DataParallelModel } from './data-parallel';
 import { buildNetwork, readWeights, writeWeights, type BuiltNetwork } from './builder';
 import { SeededDropout, type BatchShard } from './layers';
 import { Optimizer } from './optimizers';
+import { dropPackedWeights } from './wasm-packed-weights';
 
 /** PyTorch's cross-entropy from logits and the coefficient matrix of `lossTargets`. */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
@@ -108,7 +110,11 @@ export class TfjsModel implements EngineModel {
       const { value, grads } = tf.variableGrads(() => {
         const logits = this.network.model.apply(x, { training: true }) as tf.Tensor2D;
         correct = tf.keep(countCorrect(logits, labels));
-        return crossEntropy(logits, coefficients);
+        const loss = crossEntropy(logits, coefficients);
+        // What the backward pass does not read is freed: tensors behind it, the packed weights of the forward's kernels.
+        releaseBehindBackward();
+        dropPackedWeights(this.trainable);
+        return loss;
       }, this.trainable);
       return { loss: value, correct: correct!, gradients: this.trainable.map((v) => grads[v.name]!) };
     } finally {
@@ -293,7 +299,7 @@ export class TfjsEngine implements Engine {
     }
     const network = buildNetwork(model, options.seed, options.training !== undefined);
     try {
-      writeWeights(network, initialWeights(model, options.seed));
+      writeWeights(network, eachInitialWeight(model, options.seed));
     } catch (error) {
       network.model.dispose();
       throw error;
