@@ -296,6 +296,34 @@ describe('wasm matrix products with transposed operands agree with the CPU backe
   }
 });
 
+describe('wasm dense products with a bias and an activation agree with the CPU backend', () => {
+  const products: { rows: number; depth: number; columns: number; bias: boolean; activation: 'linear' | 'relu' | 'elu' }[] = [
+    // Columns in multiples of 4: the tiles (4×8 and 4×4, rows left over, more than one block of the shared dimension).
+    { rows: 7, depth: 130, columns: 12, bias: true, activation: 'relu' },
+    { rows: 1, depth: 5, columns: 8, bias: false, activation: 'linear' },
+    { rows: 130, depth: 70, columns: 4, bias: true, activation: 'linear' },
+    { rows: 9, depth: 64, columns: 20, bias: false, activation: 'relu' },
+    // The stock kernel: columns not a multiple of 4, or another activation.
+    { rows: 6, depth: 9, columns: 10, bias: true, activation: 'relu' },
+    { rows: 5, depth: 11, columns: 8, bias: true, activation: 'elu' },
+  ];
+  for (const p of products) {
+    it(`${p.rows}×${p.depth} · ${p.depth}×${p.columns}${p.bias ? ' + bias' : ''}, ${p.activation}`, async () => {
+      const product = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await selectBackend({ preference: backend });
+        return tf.tidy(() => {
+          const a = tf.tensor2d(values(p.rows * p.depth, 4), [p.rows, p.depth]);
+          // Every other column negated, so the relu has outputs of both signs to tell apart.
+          const b = tf.tensor2d(values(p.depth * p.columns, 5).map((v, i) => ((i % p.columns) % 2 === 0 ? v : -v)), [p.depth, p.columns]);
+          const bias = p.bias ? tf.tensor1d(values(p.columns, 6)) : undefined;
+          return tf.fused.matMul({ a, b, ...(bias ? { bias } : {}), activation: p.activation }).dataSync() as Float32Array;
+        });
+      };
+      close(await product('wasm'), await product('cpu'), 'product');
+    });
+  }
+});
+
 describe('wasm tiling agrees with the CPU backend', () => {
   const tilings: { shape: number[]; reps: number[] }[] = [
     { shape: [1, 1, 1, 5], reps: [3, 4, 2, 1] },

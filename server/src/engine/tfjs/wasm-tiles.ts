@@ -14,7 +14,7 @@
  * The tile stays in registers (MR·NR/4 vectors) for all the positions; the caller hands it few
  * enough positions that both operands stay in the cache, and calls again for the next ones.
  */
-import { FunctionBody, I32, V128, kernelsOnMemory } from './wasm-assembler';
+import { FunctionBody, I32, V128, type WasmMemory, kernelsOnMemory } from './wasm-assembler';
 
 /** The tile shapes: 4 rows by 8 columns (the fastest on 128-bit SIMD), and the remainders. */
 export const TILE_ROWS = 4;
@@ -78,3 +78,37 @@ export const tileKernels = kernelsOnMemory<Record<string, TileKernel>>(() => {
   for (let r = 1; r <= TILE_ROWS; r++) for (const columns of [4, 8]) functions.push({ name: `accumulate_${r}x${columns}`, body: accumulateKernel(r, columns) });
   return functions;
 });
+
+/**
+ * The product's shared dimension and C's rows in blocks whose operands stay in the cache: 64 of
+ * the shared dimension measured 19.3 ms on a dense layer's 128×4096 · 4096×512, 32 20.7 and 128
+ * 21.1.
+ */
+const PRODUCT_DEPTH_BLOCK = 64;
+const PRODUCT_ROW_BLOCK = 128;
+
+/**
+ * C (m × n floats at `c`, rows n apart) += Σ over k of A[k, 0..m) ⊗ B[k, 0..n): A and B are the
+ * row-major k × m and k × n matrices at `a` and `b` (addresses in `memory`), so C += Aᵀ·B. `n`
+ * must be a multiple of 4. Blocks of the shared dimension and of C's rows keep both operands in
+ * the cache while every column of tiles passes over them.
+ */
+export function accumulateProduct(memory: WasmMemory, c: number, a: number, b: number, m: number, n: number, k: number): void {
+  const exported = tileKernels(memory);
+  const kernels = [1, 2, 3, 4].flatMap((r) => [exported[`accumulate_${r}x4`]!, exported[`accumulate_${r}x8`]!]);
+  const [aStride, bStride, cStride] = [m * 4, n * 4, n * 4];
+  for (let k0 = 0; k0 < k; k0 += PRODUCT_DEPTH_BLOCK) {
+    const depth = Math.min(PRODUCT_DEPTH_BLOCK, k - k0);
+    for (let i0 = 0; i0 < m; i0 += PRODUCT_ROW_BLOCK) {
+      const rows = Math.min(PRODUCT_ROW_BLOCK, m - i0);
+      const [whole, rest] = [Math.floor(rows / TILE_ROWS), rows % TILE_ROWS];
+      const x = a + k0 * aStride + i0 * 4;
+      for (let j = 0; j < n; j += TILE_COLUMNS) {
+        const columns = Math.min(TILE_COLUMNS, n - j);
+        const [ct, y] = [c + (i0 * n + j) * 4, b + k0 * bStride + j * 4];
+        if (whole > 0) kernels[TILE_ROWS * 2 + columns / 4 - 3]!(ct, x, y, whole, 1, 1, depth, 0, 0, aStride, cStride, bStride);
+        if (rest > 0) kernels[rest * 2 + columns / 4 - 3]!(ct + whole * TILE_ROWS * cStride, x + whole * TILE_ROWS * 4, y, 1, 1, 1, depth, 0, 0, aStride, cStride, bStride);
+      }
+    }
+  }
+}
