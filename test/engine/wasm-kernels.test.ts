@@ -358,6 +358,11 @@ describe('wasm sums and means agree with the CPU backend', () => {
     { shape: [3, 3, 1, 5], axis: [0, 1, 2], keepDims: false },
     { shape: [5, 3, 15], axis: [0, 1], keepDims: true },
     { shape: [8, 1], axis: [0], keepDims: false },
+    // Even channel counts: the SIMD sums (wasm-column-sums.ts), with 0, 1 and 5 rows after the passes of eight.
+    { shape: [5, 8, 64], axis: [0, 1], keepDims: false },
+    { shape: [9, 1, 1, 2], axis: [0, 1, 2], keepDims: true },
+    { shape: [3, 7, 4], axis: [0, 1], keepDims: false },
+    { shape: [1, 10], axis: [0], keepDims: false },
   ];
   for (const t of sums) {
     it(`${t.shape.join('×')} over axes ${t.axis.join(', ')}${t.keepDims ? ', dimensions kept' : ''}`, async () => {

@@ -168,6 +168,17 @@ export class FunctionBody {
   bitselect(): this {
     return this.emit(...simd(0x52));
   }
+  /** v128.load64_zero: the 8 bytes at the address plus `offset` in the low half, zeros above. */
+  loadLow(offset = 0): this {
+    return this.emit(...simd(0x5d), 3, ...unsigned(offset));
+  }
+  /** f64x2.promote_low_f32x4: the two low floats as doubles. */
+  promoteLow(): this {
+    return this.emit(...simd(0x5f));
+  }
+  addF64x2(): this {
+    return this.emit(...simd(0xf0));
+  }
   addF32x4(): this {
     return this.emit(...simd(0xe4));
   }

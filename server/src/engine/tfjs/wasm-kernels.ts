@@ -44,6 +44,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseKernels } from './wasm-depthwise';
 import { samePaddingSpelledOut } from './wasm-padding';
 import type { WasmMemory } from './wasm-assembler';
+import { addColumnSums } from './wasm-column-sums';
 import { maxPoolGradBySimd } from './wasm-max-pool';
 import { TILE_COLUMNS, TILE_ROWS, accumulateProduct, tileKernels } from './wasm-tiles';
 
@@ -519,9 +520,10 @@ function tile(stock: tf.KernelFunc) {
 
 /**
  * A sum or mean over every axis but the last (a bias's gradient, batchnorm's statistics and
- * gradient over N×H×W) as one pass adding rows (`columnSums`); the stock kernels first transpose
- * the whole tensor so the channels come first. Sums are kept in doubles, as the CPU backend keeps
- * them.
+ * gradient over N×H×W) as one pass adding rows; the stock kernels first transpose the whole tensor
+ * so the channels come first. Sums are kept in doubles, as the CPU backend keeps them. Even channel
+ * counts take our SIMD kernel (wasm-column-sums.ts: ResNet18's Sum 19.6 → 3.9 ms and Mean 21.2 →
+ * 10.5 ms of a step), the same sums to the bit as `columnSums`, which odd counts take.
  */
 function leadingAxesReduction(mean: boolean) {
   return (stock: tf.KernelFunc) => ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
@@ -534,9 +536,19 @@ function leadingAxesReduction(mean: boolean) {
     if (!leading || x.dtype !== 'float32') return stock({ inputs, attrs: attrs ?? {}, backend: wasm }) as tf.TensorInfo;
     const channels = x.shape[rank - 1]!;
     const out = wasm.makeOutput(keepDims ? [...Array(rank - 1).fill(1), channels] : [channels], 'float32');
+    // The doubles of the SIMD sums, on the heap where the kernel can reach them (allocated before any view is taken).
+    const scratch = channels % 2 === 0 ? wasm.makeOutput([channels * 2], 'float32') : undefined;
     const target = wasm.typedArrayFromHeap(out) as Float32Array;
     const source = wasm.typedArrayFromHeap(x) as Float32Array;
-    const totals = columnSums(source, channels);
+    let totals: Float64Array;
+    if (scratch) {
+      const address = heapAddress(wasm, scratch);
+      const sums = new Float64Array(source.buffer, address, channels);
+      sums.fill(0);
+      addColumnSums(heapMemory(wasm), source.byteOffset, address, source.length / channels, channels);
+      totals = sums.slice();
+      wasm.disposeData(scratch.dataId);
+    } else totals = columnSums(source, channels);
     if (mean) {
       const rows = source.length / channels;
       for (let c = 0; c < channels; c++) totals[c] = totals[c]! / rows;
