@@ -2,24 +2,35 @@
  * Training kernels the WebAssembly backend lacks (tensorflow/tfjs issue 8474): without them a
  * convolution cannot train on wasm at all. They are registered once, before the first step.
  *
- * - `Conv2DBackpropFilter` runs our own WebAssembly SIMD tiles (wasm-tiles.ts) over the padded
- *   input and the output gradient, a few images at a time so both stay in the cache: for each
- *   filter row, the kw·ci values of a window row are contiguous in NHWC, so dW[a] (kw·ci × co) is
- *   a sum of outer products read straight from the tensors, with no im2col copy. XNNPACK, which
- *   it replaced, keeps an output tile in registers along the whole shared dimension (every output
- *   position of the batch) and packs one operand anew per call: SimpleCNN32's two filter gradients
- *   took 202 ms of kernel time a step as XNNPACK convolutions, 50 ms as tiles (ResNet18's twenty
- *   591 → 362 ms). Output channels that are not a multiple of 4 still take the XNNPACK form: a
- *   convolution of the input seen as a batch of its channels with the output gradient as the
- *   filter and the forward stride as the dilation. (An im2col product, columnsᵀ·dy, measured no
- *   faster than that convolution.)
+ * Where a kernel of our own beat XNNPACK, it is WebAssembly SIMD assembled at run time from source
+ * in this package (wasm-assembler.ts) and run on the backend's heap; elsewhere XNNPACK stays:
+ *
+ * - `Conv2DBackpropFilter` runs our own tiles (wasm-tiles.ts) over the padded input and the output
+ *   gradient, a few images at a time so both stay in the cache: for each filter row, the kw·ci
+ *   values of a window row are contiguous in NHWC, so dW[a] (kw·ci × co) is a sum of outer
+ *   products read straight from the tensors, with no im2col copy. XNNPACK, which it replaced,
+ *   keeps an output tile in registers along the whole shared dimension (every output position of
+ *   the batch) and packs one operand anew per call: SimpleCNN32's two filter gradients took 202 ms
+ *   of kernel time a step as XNNPACK convolutions, 50 ms as tiles (ResNet18's twenty 591 → 362 ms,
+ *   then 272 with the tile loop inside the kernel and 64 KiB passes). Output channels that are not
+ *   a multiple of 4 still take the XNNPACK form: a convolution of the input seen as a batch of its
+ *   channels with the output gradient as the filter and the forward stride as the dilation. (An
+ *   im2col product, columnsᵀ·dy, measured no faster than that convolution.)
+ * - A dense layer's forward product (`_FusedMatMul`) runs as tiles too: XNNPACK repacks weights it
+ *   has not seen, which in training is every step (SimpleCNN32's 31.8 → 19.1 ms).
  * - `Conv2DBackpropInput` and `BatchMatMul` with transposed operands replace stock kernels that
  *   are correct but built for inference (direct loops, strided reads): a stride-1 input gradient
  *   of a large map runs as an XNNPACK convolution, other input gradients as an XNNPACK matrix
  *   product and a scatter; products transpose their operands first, or compute (b·aᵀ)ᵀ where b is
- *   the big one, so XNNPACK packs the small operand. `Tile` of a whole block (batchnorm's
- *   gradient) is a few memory copies, and `Sum` and `Mean` over all axes but the channels one
- *   pass. Each wrapped stock kernel stays the fallback for what its fast path does not cover.
+ *   the big one, so XNNPACK packs the small operand. Here XNNPACK beat our tiles, which read their
+ *   right operand in place, rows apart, where XNNPACK packs it into contiguous panels: the input
+ *   gradient as tiles scattering into a padded gradient (SimpleCNN32's 40 → 50 ms, ResNet18's 2×2
+ *   maps 27 → 32, 1×1 5 → 10), the columns product of small maps as tiles (4×4×128 25 → 29 ms),
+ *   and a dense layer's weight gradient aᵀ·dy (20 → 26-32 ms).
+ * - `Tile` of a whole block (batchnorm's gradient) is a few memory copies, and `Sum` and `Mean`
+ *   over all axes but the channels one pass, a SIMD kernel of ours for even channel counts
+ *   (wasm-column-sums.ts). Each wrapped stock kernel stays the fallback for what its fast path
+ *   does not cover.
  * - Convolutions whose windows reach past a small image at every position (3×3 filters with
  *   padding over 1×1 maps) run forward (`FusedConv2D`) and backward with the filter cropped to the
  *   taps that meet the image.
@@ -36,8 +47,8 @@
  *   11.2 → 2.7 ms, ResNet18's 3×3 stride 2 28 → 3.6 ms); otherwise a direct loop over the wasm
  *   heap, with a fast path for windows that tile the image (`maxpool 2`).
  *
- * The loops written here in JavaScript (pooling gradient, sums, transposes, col2im) run at 1 to
- * 4 ns per value; compiled WebAssembly SIMD loops on the same heap would be several times faster.
+ * The loops still written here in JavaScript (transposes, col2im, the fallbacks) run at 1 to 4 ns
+ * per value; the SIMD kernels of ours above run several times faster on the same heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
