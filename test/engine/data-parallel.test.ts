@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BuildOptions, EngineModel, TrainingSetup, WeightMap } from '../../server/src/engine/engine';
 import { lossTargets } from '../../server/src/engine/loss';
-import { applyShards, DataParallelModel, exchangeLength, shardSizes, shardStarts, sliceShard, writeShard } from '../../server/src/engine/tfjs/data-parallel';
-import { TfjsEngine } from '../../server/src/engine/tfjs/tfjs-engine';
+import { applySums, DataParallelModel, exchangeLength, reduceShards, shardSizes, shardStarts, sliceShard, writeShard } from '../../server/src/engine/tfjs/data-parallel';
+import { TfjsEngine, type ShardGradients } from '../../server/src/engine/tfjs/tfjs-engine';
 import { Random } from '../../server/src/random';
 import { modelOf, modelSource } from './helpers';
 
@@ -151,31 +151,37 @@ describe('data-parallel training', () => {
     }
   });
 
-  it('replicas combine their shards into bit-identical weights and batchnorm statistics', async () => {
+  it('the primary sums the shards as tf.add does, and every thread applies the sums into bit-identical weights and batchnorm statistics', async () => {
     const e = await engineOnce();
     const options: BuildOptions = { seed: 7, training: adam() };
-    const replicas = [await e.buildReplica(modelOf(withBatchnorm), options), await e.buildReplica(modelOf(withBatchnorm), options)];
+    const [primary, replica] = [await e.buildReplica(modelOf(withBatchnorm), options), await e.buildReplica(modelOf(withBatchnorm), options)];
     try {
-      const buffers = replicas.map((replica) => new Float32Array(exchangeLength(replica)));
+      // The replica's exchange buffer, over which the primary writes the sums.
+      const sums = new Float32Array(exchangeLength(primary));
       for (let step = 0; step < 3; step++) {
         const batch = batchOf(9, 20 + step);
         const targets = lossTargets(batch.labels, CLASSES, 0.1);
         const counts = shardSizes(9, 2);
         const starts = shardStarts(counts);
-        const shards = replicas.map((replica, i) => {
+        const [mine, theirs] = [primary, replica].map((model, i) => {
           const own = sliceShard(batch, targets, starts[i]!, counts[i]!);
-          const shard = replica.shardGradients(own.batch, own.targets, { start: starts[i]!, total: 9 });
-          writeShard(replica, shard, buffers[i]!);
-          return shard;
-        });
-        replicas.forEach((replica, i) => assert.equal(applyShards(replica, shards[i], i, buffers, counts, 0.01), true));
-        for (const shard of shards) tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
+          return model.shardGradients(own.batch, own.targets, { start: starts[i]!, total: 9 });
+        }) as [ShardGradients, ShardGradients];
+        writeShard(replica, theirs, sums);
+        const expected = mine.gradients.map((g, k) => tf.tidy(() => tf.add(g, theirs.gradients[k]!).dataSync() as Float32Array));
+        reduceShards(primary, mine, [sums], counts, sums);
+        let offset = 0;
+        expected.forEach((values, k) => assert.deepEqual(sums.slice(offset, (offset += values.length)), values, `gradient ${k}`));
+        assert.equal(applySums(primary, mine, sums, 0.01), true);
+        assert.equal(applySums(replica, theirs, sums, 0.01), true);
+        for (const shard of [mine, theirs]) tf.dispose([shard.loss, shard.correct, ...shard.gradients]);
       }
-      const [first, second] = await Promise.all(replicas.map((replica) => replica.getWeights()));
+      const [first, second] = await Promise.all([primary, replica].map((model) => model.getWeights()));
       for (const [key, tensor] of first!) assert.deepEqual(second!.get(key)!.values, tensor.values, key);
       assert.ok(first!.get('batchnorm1.running_mean')!.values.some((v) => v !== 0), 'the running statistics moved');
     } finally {
-      for (const replica of replicas) replica.dispose();
+      primary.dispose();
+      replica.dispose();
     }
   });
 

@@ -3,9 +3,11 @@
  * cpu): with it a training step uses every core. Each thread holds a replica of the model and its
  * optimizer. A step splits the batch into shards, one per replica; each replica computes its
  * shard's gradients (the shards' loss coefficients are rows of the whole batch's, so their
- * gradients add up to the whole batch's) and writes them, with its batchnorm running statistics,
- * into its own shared buffer. Then every replica sums the gradients of all buffers in the same
- * order and applies the same update, so the replicas stay identical without sending weights.
+ * gradients add up to the whole batch's); each replica writes its gradients, with its batchnorm
+ * running statistics, into its own shared buffer. The primary sums them with its own (and averages
+ * the statistics) and writes the sums over the first replica's buffer; then every thread applies
+ * those same float32 sums with the same update, so the replicas stay identical without sending
+ * weights.
  * Dropout draws the whole batch's masks in every replica and keeps its shard's rows (see
  * `SeededDropout.shard`), so without batchnorm a step equals one thread's within float rounding.
  * Batchnorm normalises each shard with the shard's own statistics, as PyTorch's DataParallel and
@@ -23,13 +25,17 @@ import type { ModelInfo } from '../../language/semantics/model';
 import type { BackendPreference, Batch, BuildOptions, EngineModel, EvaluationResult, StepResult, TrainingState, WeightMap } from '../engine';
 import { lossTargets } from '../loss';
 import type { ShardGradients, TfjsModel } from './tfjs-engine';
+import { heapView, writableHeapView } from './wasm-heap-view';
 
 /** What a replica thread is started with. */
 export interface ReplicaSetup {
   readonly model: ModelInfo;
   readonly options: BuildOptions;
   readonly backend: BackendPreference;
-  /** Every replica's exchange buffer, the primary's first; `index` is this replica's. */
+  /**
+   * One exchange buffer per replica, for replicas 1, 2, …: replica `index` writes its shard into
+   * `exchange[index - 1]`; the primary writes the step's sums over the first (`reduceShards`).
+   */
   readonly exchange: readonly SharedArrayBuffer[];
   readonly index: number;
 }
@@ -37,8 +43,11 @@ export interface ReplicaSetup {
 /** From the primary to a replica; every message is answered, in order. */
 export type ToReplica =
   | { readonly type: 'step'; readonly batch: Batch; readonly targets: Float32Array; readonly start: number; readonly total: number }
-  /** `dropoutCalls`: the primary's dropout counters after the step, for a replica that had no shard. */
-  | { readonly type: 'combine'; readonly counts: readonly number[]; readonly learningRate: number; readonly dropoutCalls: number[] }
+  /**
+   * The sums are in the first exchange buffer: apply them. `dropoutCalls`: the primary's dropout
+   * counters after the step, for a replica that had no shard.
+   */
+  | { readonly type: 'combine'; readonly learningRate: number; readonly dropoutCalls: number[] }
   /** At an epoch's end: the gradients gathered for accumulation are applied (`EngineModel.applyGatheredGradients`). */
   | { readonly type: 'apply-gathered'; readonly learningRate: number }
   | { readonly type: 'evaluate'; readonly batch: Batch; readonly targets: Float32Array }
@@ -64,45 +73,73 @@ export function exchangeLength(model: TfjsModel): number {
 export function writeShard(model: TfjsModel, shard: ShardGradients, buffer: Float32Array): void {
   let offset = 0;
   for (const tensor of [...shard.gradients, ...model.statistics]) {
-    buffer.set(tensor.dataSync() as Float32Array, offset);
+    buffer.set(heapView(tensor) ?? (tensor.dataSync() as Float32Array), offset);
     offset += tensor.size;
   }
 }
 
 /**
- * Applies the sum of the shards' gradients and the size-weighted mean of their running
- * statistics. `own` is this replica's shard (index `ownIndex`, undefined when it had none): its
- * gradients are taken as tensors, the other shards' from their buffers. Every replica adds the
- * same float32 values in buffer order, so all get the same weights. Returns whether the weights
- * changed (`TfjsModel.update`).
+ * The primary's part of combining a step: the sum of the shards' gradients (its own shard's, then
+ * the replicas' from `buffers` in shard order, added in float32) and the size-weighted mean of
+ * their running statistics, written into `sums` for every thread to apply (`applySums`). `sums`
+ * may be one of `buffers` (the first replica's): each value is read before its place is written.
+ * Replicas without a shard (`counts` 0) wrote nothing and are left out.
  */
-export function applyShards(model: TfjsModel, own: ShardGradients | undefined, ownIndex: number, buffers: readonly Float32Array[], counts: readonly number[], learningRate: number): boolean {
+export function reduceShards(model: TfjsModel, own: ShardGradients, buffers: readonly Float32Array[], counts: readonly number[], sums: Float32Array): void {
   const total = counts.reduce((a, b) => a + b, 0);
-  const shards = counts.map((_, i) => i).filter((i) => counts[i]! > 0);
+  /** The replicas' buffers that hold a shard, with their shard's share of the batch. */
+  const others = buffers.map((buffer, i) => ({ buffer, share: counts[i + 1]! / total })).filter((_, i) => counts[i + 1]! > 0);
+  /** A tensor's values, read where they lie: `dataSync` would copy each out of the heap. */
+  const valuesOf = (tensor: tf.Tensor): Float32Array => heapView(tensor) ?? (tensor.dataSync() as Float32Array);
   let offset = 0;
-  /** One tensor (gradient or statistic) summed over the shards, each weighed by `weight(i)`. */
-  const combine = (shape: readonly number[], size: number, ownPart: () => tf.Tensor, weight?: (i: number) => number): tf.Tensor => {
+  for (const tensor of own.gradients) {
     const start = offset;
-    offset += size;
-    return tf.tidy(() => {
-      let sum: tf.Tensor | undefined;
-      for (const i of shards) {
-        let part = i === ownIndex && own ? ownPart() : tf.tensor(buffers[i]!.subarray(start, start + size), [...shape]);
-        if (weight) part = tf.mul(part, weight(i));
-        sum = sum ? tf.add(sum, part) : part.clone();
-      }
-      return sum ?? tf.zeros([...shape]);
-    });
-  };
-  const gradients = model.trainableVariables.map((v, k) => combine(v.shape, v.size, () => own!.gradients[k]!));
+    // One gradient at a time, so the heap holds one gradient's sum at most; the backend adds
+    // (wasm: SIMD, five times as fast as a JavaScript loop over the values).
+    const sum = tf.tidy(() => others.reduce((partial, { buffer }) => tf.add(partial, tf.tensor(buffer.subarray(start, start + tensor.size), tensor.shape)), tensor));
+    sums.set(valuesOf(sum), start);
+    if (sum !== tensor) sum.dispose();
+    offset += tensor.size;
+  }
+  const ownShare = counts[0]! / total;
+  for (const statistic of model.statistics) {
+    const mine = valuesOf(statistic);
+    const parts = others.map(({ buffer, share }) => ({ values: buffer.subarray(offset, offset + statistic.size), share }));
+    const target = sums.subarray(offset, offset + statistic.size);
+    for (let j = 0; j < target.length; j++) target[j] = parts.reduce((mean, { values, share }) => mean + values[j]! * share, mine[j]! * ownShare);
+    offset += statistic.size;
+  }
+}
+
+/**
+ * Applies the sums `reduceShards` wrote: the gradients become the sums and the running
+ * statistics the means, and the optimizer steps. Every thread applies the same float32 values, so
+ * all get the same weights. `own` is this thread's shard (undefined when it had none): the sums are
+ * written over its gradient tensors where no other tensor shares their data, so the heap, which
+ * never shrinks, gains no gradient-sized tensors. Returns whether the weights changed
+ * (`TfjsModel.update`).
+ */
+export function applySums(model: TfjsModel, own: ShardGradients | undefined, sums: Float32Array, learningRate: number): boolean {
+  let offset = 0;
+  /** The next `size` values of `sums`, as a copy: a tensor made from a view may keep the view (cpu backend). */
+  const next = (size: number): Float32Array => sums.slice(offset, (offset += size));
+  const made: tf.Tensor[] = [];
+  const gradients = model.trainableVariables.map((v, k) => {
+    const mine = own?.gradients[k];
+    const target = mine && writableHeapView(mine);
+    if (target) {
+      target.set(sums.subarray(offset, (offset += v.size)));
+      return mine;
+    }
+    const tensor = tf.tensor(next(v.size), v.shape);
+    made.push(tensor);
+    return tensor;
+  });
   try {
-    const statistics = model.statistics;
-    const means = statistics.map((v) => combine(v.shape, v.size, () => v, (i) => counts[i]! / total));
-    tf.tidy(() => statistics.forEach((v, k) => v.assign(means[k]!)));
-    tf.dispose(means);
+    tf.tidy(() => model.statistics.forEach((v) => v.assign(tf.tensor(next(v.size), v.shape))));
     return model.update(gradients, learningRate);
   } finally {
-    tf.dispose(gradients);
+    tf.dispose(made);
   }
 }
 
@@ -176,6 +213,7 @@ export class DataParallelModel implements EngineModel {
   private constructor(
     private readonly primary: TfjsModel,
     private readonly replicas: readonly Replica[],
+    /** The replicas' exchange buffers (`ReplicaSetup.exchange`). */
     private readonly buffers: readonly Float32Array[],
     private readonly options: BuildOptions,
   ) {
@@ -184,12 +222,15 @@ export class DataParallelModel implements EngineModel {
   }
 
   /**
-   * Starts `threads − 1` replicas of `primary` (built from `model` and `options` on `backend`)
-   * and gives them the primary's weights. `workerScript` is `replica-worker.js` beside this module.
+   * Starts `threads − 1` replicas of `primary`, which must be as `buildReplica(model, options)`
+   * made it on `backend`: each replica builds the model the same way, from the same seed, so it
+   * starts with the primary's weights without their being sent (a copy of every weight in each
+   * thread's JavaScript memory, which the C allocator kept: ResNet18's 45 MB in each).
+   * `workerScript` is `replica-worker.js` beside this module.
    */
   static async start(primary: TfjsModel, model: ModelInfo, options: BuildOptions, backend: BackendPreference, threads: number, workerScript = path.join(__dirname, 'replica-worker.js')): Promise<DataParallelModel> {
     const length = exchangeLength(primary);
-    const exchange = Array.from({ length: threads }, () => new SharedArrayBuffer(length * 4));
+    const exchange = Array.from({ length: threads - 1 }, () => new SharedArrayBuffer(length * 4));
     const replicas: Replica[] = [];
     try {
       for (let index = 1; index < threads; index++) {
@@ -197,8 +238,6 @@ export class DataParallelModel implements EngineModel {
         replicas.push(new Replica(new Worker(workerScript, { workerData: setup }), index));
       }
       await Promise.all(replicas.map((replica) => replica.answer()));
-      const weights = await primary.getWeights();
-      await Promise.all(replicas.map((replica) => replica.ask({ type: 'weights', weights })));
     } catch (error) {
       for (const replica of replicas) replica.stop();
       throw error;
@@ -234,7 +273,6 @@ export class DataParallelModel implements EngineModel {
     const own = shardOf(0);
     const shard = this.primary.shardGradients(own.batch, own.targets, { start: 0, total });
     try {
-      writeShard(this.primary, shard, this.buffers[0]!);
       let loss = shard.loss.dataSync()[0]!;
       let correct = shard.correct.dataSync()[0]!;
       for (const result of await settled) {
@@ -244,10 +282,12 @@ export class DataParallelModel implements EngineModel {
         loss += answer.loss;
         correct += answer.correct;
       }
+      const sums = this.buffers[0]!;
+      reduceShards(this.primary, shard, this.buffers, counts, sums);
       const dropoutCalls = this.primary.dropoutCalls;
-      const combined = this.replicas.map((replica) => replica.ask({ type: 'combine', counts, learningRate, dropoutCalls }));
-      const updated = applyShards(this.primary, shard, 0, this.buffers, counts, learningRate);
-      // The replicas read the primary's buffer while they combine: the next step may write it only after.
+      const combined = this.replicas.map((replica) => replica.ask({ type: 'combine', learningRate, dropoutCalls }));
+      const updated = applySums(this.primary, shard, sums, learningRate);
+      // The replicas read the sums while they combine: the next step may write over them only after.
       await Promise.all(combined);
       return { loss, correct, count: total, updated };
     } finally {
@@ -255,7 +295,7 @@ export class DataParallelModel implements EngineModel {
     }
   }
 
-  /** Every replica gathered the same sums (`applyShards`), so each applies them as the primary does. */
+  /** Every replica gathered the same sums (`applySums`), so each applies them as the primary does. */
   async applyGatheredGradients(learningRate: number): Promise<boolean> {
     await this.synced();
     const settled = Promise.allSettled(this.replicas.map((replica) => replica.ask({ type: 'apply-gathered', learningRate })));

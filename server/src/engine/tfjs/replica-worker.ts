@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyShards, writeShard, type FromReplica, type ReplicaSetup, type ToReplica } from './data-parallel';
+import { applySums, writeShard, type FromReplica, type ReplicaSetup, type ToReplica } from './data-parallel';
 import type { ShardGradients } from './tfjs-engine';
 import { TfjsEngine } from './tfjs-engine';
 
@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   const answer = (message: FromReplica): void => port.postMessage(message);
   const engine = await TfjsEngine.create({ preference: setup.backend });
   const model = await engine.buildReplica(setup.model, setup.options);
-  const buffers = setup.exchange.map((buffer) => new Float32Array(buffer));
-  const own = buffers[setup.index]!;
+  const own = new Float32Array(setup.exchange[setup.index - 1]!);
+  const sums = new Float32Array(setup.exchange[0]!);
   /** This replica's shard of the step under way, kept until the step's gradients are combined. */
   let pending: ShardGradients | undefined;
   const release = (): void => {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       case 'combine':
         try {
           model.dropoutCalls = message.dropoutCalls;
-          applyShards(model, pending, setup.index, buffers, message.counts, message.learningRate);
+          applySums(model, pending, sums, message.learningRate);
           return { type: 'done' };
         } finally {
           release();
