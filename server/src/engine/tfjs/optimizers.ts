@@ -59,7 +59,7 @@ export class Optimizer {
   private adam(s: Adam, i: number, p: tf.Variable, gradient: tf.Tensor, learningRate: number): void {
     const m = this.first[i]!;
     const v = this.second[i]!;
-    const onHeap = adamOnHeap(p, gradient, m, v, {
+    const step = {
       beta1: s.beta1,
       beta2: s.beta2,
       eps: s.eps,
@@ -67,13 +67,8 @@ export class Optimizer {
       decay: s.name === 'adamw' ? 1 - learningRate * s.weightDecay : 1,
       stepSize: learningRate / (1 - s.beta1 ** this.step),
       rootCorrection2: Math.sqrt(1 - s.beta2 ** this.step),
-    });
-    if (onHeap) {
-      m.assign(onHeap[0]);
-      v.assign(onHeap[1]);
-      p.assign(onHeap[2]);
-      return;
-    }
+    };
+    if (adamOnHeap(p, gradient, m, v, step)) return;
     const g = s.name === 'adam' && s.weightDecay > 0 ? tf.add(gradient, tf.mul(p, s.weightDecay)) : gradient;
     m.assign(tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1)));
     v.assign(tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2)));

@@ -1,13 +1,14 @@
 /**
- * Adam's update of one weight on the wasm backend as one pass over the heap: the new moments and
- * weight are written into three fresh tensors, where the same formula as TensorFlow.js operations
- * makes about ten weight-sized temporaries. Besides the time, the temporaries fragmented the
- * WebAssembly heap, which never shrinks: on ResNet18 the update grew it from 221 to 383 MB.
- * Values are computed in doubles and rounded once, so they may differ from the operations' by
- * float32 rounding.
+ * Adam's update of one weight on the wasm backend as one pass over the heap, written over the
+ * weight and its moments, where the same formula as TensorFlow.js operations makes about ten
+ * weight-sized temporaries. Besides the time, the temporaries fragmented the WebAssembly heap,
+ * which never shrinks: on ResNet18 the update grew it from 221 to 383 MB; three fresh tensors per
+ * weight still moved every weight and moment each step. Values are computed in doubles and
+ * rounded once, so they may differ from the operations' by float32 rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { dropPackedWeights } from './wasm-packed-weights';
 
 /** One Adam step's constants (see `Optimizer.adam`). */
 export interface AdamStep {
@@ -24,12 +25,18 @@ export interface AdamStep {
   readonly rootCorrection2: number;
 }
 
-/** New first moment, second moment and weight, or undefined when the backend is not wasm. */
-export function adamOnHeap(weight: tf.Tensor, gradient: tf.Tensor, first: tf.Tensor, second: tf.Tensor, step: AdamStep): [tf.Tensor, tf.Tensor, tf.Tensor] | undefined {
-  if (tf.getBackend() !== 'wasm' || [weight, gradient, first, second].some((t) => t.dtype !== 'float32')) return undefined;
+/**
+ * Updates the weight and its moments in one pass: true when done, false when the backend is not
+ * wasm (the caller then uses operations). Tensors that share their data with another (which
+ * writing would change too) are replaced by fresh ones instead of written over.
+ */
+export function adamOnHeap(weight: tf.Variable, gradient: tf.Tensor, first: tf.Variable, second: tf.Variable, step: AdamStep): boolean {
+  if (tf.getBackend() !== 'wasm' || [weight, gradient, first, second].some((t) => t.dtype !== 'float32')) return false;
   const wasm = tf.backend() as BackendWasm;
+  const updated = [first, second, weight];
+  const inPlace = updated.every((t) => wasm.refCount(t.dataId) === 1);
   // Outputs first: allocating may grow the heap, which detaches views taken before.
-  const outputs = [first, second, weight].map((t) => wasm.makeOutput(t.shape, 'float32'));
+  const outputs = inPlace ? updated : updated.map((t) => tf.engine().makeTensorFromTensorInfo(wasm.makeOutput(t.shape, 'float32')));
   const [g, m, v, p] = [gradient, first, second, weight].map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
   const [mOut, vOut, pOut] = outputs.map((o) => wasm.typedArrayFromHeap(o) as Float32Array);
   const { beta1, beta2, eps, l2, decay, stepSize, rootCorrection2 } = step;
@@ -42,5 +49,12 @@ export function adamOnHeap(weight: tf.Tensor, gradient: tf.Tensor, first: tf.Ten
     vOut![j] = vj;
     pOut![j] = w * decay - (stepSize * mj) / (Math.sqrt(vj) / rootCorrection2 + eps);
   }
-  return outputs.map((o) => tf.engine().makeTensorFromTensorInfo(o)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  if (inPlace) {
+    // The forward pass's XNNPACK operators packed the old values; they must not be used again.
+    dropPackedWeights([weight]);
+  } else {
+    updated.forEach((t, i) => t.assign(outputs[i]!));
+    tf.dispose(outputs);
+  }
+  return true;
 }
