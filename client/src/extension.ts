@@ -13,7 +13,6 @@ import { DatasetsView } from './datasets';
 import { downloadDatasetCommand } from './download';
 import { Galleries } from './gallery';
 import { registerResults } from './results/commands';
-import { RUN_RECORDS } from './runs-view';
 import { Training } from './training';
 import { Shipping } from './ship';
 
@@ -31,13 +30,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     run: { module: serverModule, transport: TransportKind.stdio },
     debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
-  const runRecords = vscode.workspace.createFileSystemWatcher(RUN_RECORDS);
-  context.subscriptions.push(runRecords);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'ocular' }],
     outputChannel: output,
-    // Run records tell the server of runs trained elsewhere (`ocular train`), for the open files' feedback.
-    synchronize: { configurationSection: 'ocular', fileEvents: runRecords },
+    synchronize: { configurationSection: 'ocular' },
   };
   client = new LanguageClient('ocular', 'Ocular Language Server', serverOptions, clientOptions);
 

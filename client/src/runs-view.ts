@@ -17,9 +17,6 @@ export interface RunNode {
   readonly record?: RunRecord;
 }
 
-/** Every run record in the workspace; a run rewrites its record at start, at every epoch's end and at its end. */
-export const RUN_RECORDS = `**/.ocular/runs/*/${RUN_FILE}`;
-
 const ICONS: Readonly<Record<string, [icon: string, color?: string]>> = {
   running: ['sync~spin'],
   completed: ['pass', 'testing.iconPassed'],
@@ -60,7 +57,7 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(client: LanguageClient) {
-    const watcher = vscode.workspace.createFileSystemWatcher(RUN_RECORDS);
+    const watcher = vscode.workspace.createFileSystemWatcher('**/.ocular/runs/*/run.json');
     const refresh = (): void => this.changed.fire(undefined);
     this.subscriptions.push(this.changed, watcher, watcher.onDidCreate(refresh), watcher.onDidChange(refresh), watcher.onDidDelete(refresh), client.onNotification(RunsChangedNotification, refresh));
   }

@@ -17,7 +17,6 @@ import {
   TextDocuments,
   type CodeAction,
   type CompletionItem,
-  type DidChangeWatchedFilesParams,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -194,19 +193,14 @@ connection.onDidChangeConfiguration((change) => {
 });
 
 documents.onDidOpen((event) => {
-  training.reread(event.document.uri);
+  training.opened(event.document.uri);
   guard('publish', undefined, publish)(event.document.uri);
   void scanDatasets(event.document.uri);
 });
-connection.onDidChangeWatchedFiles(
-  guard('watched files', undefined, (params: DidChangeWatchedFilesParams) => {
-    const files = params.changes.flatMap((change) => filePath(change.uri) ?? []);
-    for (const uri of training.runsChanged(files, documents.keys())) guard('publish', undefined, publish)(uri);
-  }),
-);
 documents.onDidChangeContent((event) => guard('publish', undefined, publish)(event.document.uri));
 documents.onDidSave((event) => void scanDatasets(event.document.uri));
 documents.onDidClose((event) => {
+  training.closed(event.document.uri);
   scanning.get(event.document.uri)?.abort();
   scanning.delete(event.document.uri);
   const scanned = scanResults.delete(event.document.uri);

@@ -26,6 +26,7 @@ import type { Analysis } from '../language/analysis';
 import type { Diagnostic } from '../language/diagnostics';
 import type { LineIndex } from '../language/text';
 import { runDeviceJob } from '../host/device';
+import { RunsPoller } from '../host/runs-poller';
 import { trainingFeedback, type FeedbackInput } from '../training/feedback';
 import { startTraining } from '../training/host';
 import type { TrainEvent } from '../training/run';
@@ -43,14 +44,14 @@ export interface TrainingSources {
 export interface TrainingFeedbackSource {
   /** The feedback diagnostics of an open model file, on its current analysis. */
   diagnostics(uri: string, analysis: Analysis): Diagnostic[];
-  /** Reads a file's runs from disk again at its next diagnostics: runs trained elsewhere (`ocular train`) since it was last open. */
-  reread(uri: string): void;
   /**
-   * Run records changed on disk (a run rewrites its run.json at every epoch's end, so a run trained
-   * elsewhere, such as by `ocular train` in a terminal, is followed epoch by epoch): the open model
-   * files whose runs folder holds one read their runs again, and are returned to be published.
+   * A model file opened: its runs are read from disk again at its next diagnostics (runs trained
+   * elsewhere since it was last open), and its runs folder is followed while it stays open, so
+   * that a run trained elsewhere (`ocular train` in a terminal) updates it epoch by epoch.
    */
-  runsChanged(runFiles: readonly string[], open: readonly string[]): string[];
+  opened(uri: string): void;
+  /** A model file closed: its runs folder is no longer followed for it. */
+  closed(uri: string): void;
   /** A "Train" lens on each train section that names a model. */
   lenses(uri: string, analysis: Analysis, index: LineIndex): CodeLens[];
 }
@@ -118,6 +119,16 @@ export function registerTraining(connection: Connection, sources: TrainingSource
   const latest = new Map<string, Map<string, LatestRun>>();
   /** Runs in progress by model file path. */
   const running = new Map<string, { readonly cancel: () => void }>();
+  /** Open model files (URI → path), whose runs folders the poller follows. */
+  const open = new Map<string, string>();
+  const poller = new RunsPoller((folder) => {
+    for (const [uri, file] of open) {
+      if (running.has(file) || runsFolderFor(file) !== folder) continue;
+      latest.delete(file);
+      sources.publish(uri);
+      void connection.sendNotification(RunsChangedNotification, { uri });
+    }
+  });
 
   const latestOf = (file: string): Map<string, LatestRun> => {
     let runs = latest.get(file);
@@ -238,20 +249,20 @@ export function registerTraining(connection: Connection, sources: TrainingSource
       const hash = modelHashOf(analysis.source);
       return runs.flatMap((run) => trainingFeedback(analysis, { ...run.input, edited: run.modelHash !== hash }));
     },
-    reread(uri) {
+    opened(uri) {
       const file = sources.filePath(uri);
+      if (!file) return;
       // A file training in this server is followed from its run's events instead.
-      if (file && !running.has(file)) latest.delete(file);
+      if (!running.has(file)) latest.delete(file);
+      if (open.has(uri)) return;
+      open.set(uri, file);
+      poller.follow(runsFolderFor(file));
     },
-    runsChanged(runFiles, open) {
-      const folders = new Set(runFiles.map((runFile) => path.dirname(path.dirname(runFile))));
-      return open.filter((uri) => {
-        const file = sources.filePath(uri);
-        // A file training in this server is followed from its run's events instead.
-        if (!file || running.has(file) || !folders.has(runsFolderFor(file))) return false;
-        latest.delete(file);
-        return true;
-      });
+    closed(uri) {
+      const file = open.get(uri);
+      if (!file) return;
+      open.delete(uri);
+      poller.unfollow(runsFolderFor(file));
     },
     lenses(uri, analysis, index) {
       if (!sources.filePath(uri)) return [];
