@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { adamBySimd } from './wasm-adam-simd';
 import { dropPackedWeights } from './wasm-packed-weights';
 
 /** One Adam step's constants (see `Optimizer.adam`). */
@@ -40,7 +41,9 @@ export function adamOnHeap(weight: tf.Variable, gradient: tf.Tensor, first: tf.V
   const [g, m, v, p] = [gradient, first, second, weight].map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
   const [mOut, vOut, pOut] = outputs.map((o) => wasm.typedArrayFromHeap(o) as Float32Array);
   const { beta1, beta2, eps, l2, decay, stepSize, rootCorrection2 } = step;
-  for (let j = 0; j < p!.length; j++) {
+  // Pairs of values in SIMD (wasm-adam-simd.ts, the same arithmetic); an odd one left here.
+  const done = adamBySimd(wasm, { g: g!, m: m!, v: v!, p: p! }, { m: mOut!, v: vOut!, p: pOut! }, step);
+  for (let j = done; j < p!.length; j++) {
     const w = p![j]!;
     const grad = g![j]! + l2 * w;
     const mj = beta1 * m![j]! + (1 - beta1) * grad;

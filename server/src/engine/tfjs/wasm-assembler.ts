@@ -4,14 +4,20 @@
  * here from readable source keeps the package free of prebuilt binaries and of a build step; the
  * module is compiled once per thread, in well under a millisecond.
  *
- * Only what the kernels use is here: i32 parameters and i32/v128 locals, structured control flow,
- * i32 arithmetic, f32 and v128 loads and stores, and f32x4 arithmetic. Every function is exported
+ * Only what the kernels use is here: i32 and f64 parameters, i32 and v128 locals, structured
+ * control flow, i32 arithmetic, f32 and v128 loads and stores, f32x4 and f64x2 arithmetic. Every function is exported
  * under its name, and the module imports one memory as `env.memory`.
  */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** A WebAssembly memory; the project's type library has no DOM declarations, so only what is used. */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
+}
+
+/** The memory of a wasm backend: the heap its tensors live in, which our kernels import. */
+export function backendMemory(wasm: BackendWasm): WasmMemory {
+  return (wasm.wasm as unknown as { asm: { memory: WasmMemory } }).asm.memory;
 }
 
 /** The synchronous part of the WebAssembly API that compiles and instantiates a module. */
@@ -24,6 +30,7 @@ const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).W
 
 /** Value types, as the binary format spells them. */
 export const I32 = 0x7f;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 /** Unsigned LEB128, the encoding of every index and size. */
@@ -74,7 +81,11 @@ export class FunctionBody {
   readonly code: number[] = [];
   private readonly locals: number[] = [];
 
-  constructor(readonly parameters: number) {}
+  /** `parameters` i32 parameters, or parameters of the given types. */
+  constructor(
+    readonly parameters: number,
+    readonly parameterTypes: readonly number[] = Array<number>(parameters).fill(I32),
+  ) {}
 
   /** A new local of the given type; its index. */
   local(type: number): number {
@@ -179,6 +190,30 @@ export class FunctionBody {
   addF64x2(): this {
     return this.emit(...simd(0xf0));
   }
+  subF64x2(): this {
+    return this.emit(...simd(0xf1));
+  }
+  mulF64x2(): this {
+    return this.emit(...simd(0xf2));
+  }
+  divF64x2(): this {
+    return this.emit(...simd(0xf3));
+  }
+  sqrtF64x2(): this {
+    return this.emit(...simd(0xef));
+  }
+  /** f64x2.splat of the f64 on the stack. */
+  splatF64x2(): this {
+    return this.emit(...simd(0x14));
+  }
+  /** f32x4.demote_f64x2_zero: the two doubles rounded to floats in the low lanes, zeros above. */
+  demote(): this {
+    return this.emit(...simd(0x5e));
+  }
+  /** v128.store64_lane 0: the low 8 bytes of the vector on the stack at the address below it plus `offset`. */
+  storeLow(offset = 0): this {
+    return this.emit(...simd(0x5b), 3, ...unsigned(offset), 0);
+  }
   addF32x4(): this {
     return this.emit(...simd(0xe4));
   }
@@ -230,13 +265,14 @@ export function kernelsOnMemory<Exports>(functions: () => readonly AssembledFunc
 
 /** A compiled module that imports `env.memory` and exports the functions, which return nothing. */
 function assemble(functions: readonly AssembledFunction[]): object {
-  const arities = [...new Set(functions.map((f) => f.body.parameters))];
-  const types = arities.map((n) => [0x60, ...vector(Array.from({ length: n }, () => [I32])), 0x00]);
+  const signature = (body: FunctionBody): string => body.parameterTypes.join(',');
+  const signatures = [...new Set(functions.map((f) => signature(f.body)))];
+  const types = signatures.map((text) => [0x60, ...vector(text.split(',').map((type) => [Number(type)])), 0x00]);
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vector(functions.map((f) => unsigned(arities.indexOf(f.body.parameters))))),
+    ...section(3, vector(functions.map((f) => unsigned(signatures.indexOf(signature(f.body)))))),
     ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsigned(i)]))),
     ...section(10, vector(functions.map((f) => f.body.encode()))),
   ];

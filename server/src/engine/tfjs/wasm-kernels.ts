@@ -54,7 +54,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseKernels } from './wasm-depthwise';
 import { samePaddingSpelledOut } from './wasm-padding';
-import type { WasmMemory } from './wasm-assembler';
+import { backendMemory } from './wasm-assembler';
 import { addColumnSums } from './wasm-column-sums';
 import { maxPoolGradBySimd } from './wasm-max-pool';
 import { TILE_COLUMNS, TILE_ROWS, accumulateProduct, tileKernels } from './wasm-tiles';
@@ -227,10 +227,6 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Tensor
  */
 const FILTER_GRADIENT_CHUNK_BYTES = 64 * 1024;
 
-function heapMemory(wasm: BackendWasm): WasmMemory {
-  return (wasm.wasm as unknown as { asm: { memory: WasmMemory } }).asm.memory;
-}
-
 /** Where a tensor's data starts in the wasm heap, in bytes. */
 function heapAddress(wasm: BackendWasm, t: tf.TensorInfo): number {
   return (wasm.typedArrayFromHeap(t) as Float32Array).byteOffset;
@@ -269,7 +265,7 @@ function filterGradientByTiles(wasm: BackendWasm, x: tf.TensorInfo, dy: tf.Tenso
     const [height, width] = [inHeight + top + bottom, inWidth + left + right];
     const xAddress = (wasm.typedArrayFromHeap(input) as Float32Array).byteOffset;
     const dyAddress = (wasm.typedArrayFromHeap(dy) as Float32Array).byteOffset;
-    const exported = tileKernels(heapMemory(wasm));
+    const exported = tileKernels(backendMemory(wasm));
     const kernels = [1, 2, 3, 4].flatMap((r) => [exported[`accumulate_${r}x4`]!, exported[`accumulate_${r}x8`]!]);
     const depth = kw * ci;
     const [xImage, xRow, xColumn, yStep] = [height * width * ci * 4, strideHeight * width * ci * 4, strideWidth * ci * 4, co * 4];
@@ -477,7 +473,7 @@ function fusedMatMul(stock: tf.KernelFunc) {
         const values = wasm.typedArrayFromHeap(bias) as Float32Array;
         for (let r = 0; r < rows; r++) c.set(values, r * columns);
       } else c.fill(0);
-      accumulateProduct(heapMemory(wasm), c.byteOffset, heapAddress(wasm, aT), heapAddress(wasm, b), rows, columns, depth);
+      accumulateProduct(backendMemory(wasm), c.byteOffset, heapAddress(wasm, aT), heapAddress(wasm, b), rows, columns, depth);
       if (activation === 'relu') for (let i = 0; i < c.length; i++) if (c[i]! < 0) c[i] = 0;
       return out;
     } finally {
@@ -575,7 +571,7 @@ function leadingAxesReduction(mean: boolean) {
       const address = heapAddress(wasm, scratch);
       const sums = new Float64Array(source.buffer, address, channels);
       sums.fill(0);
-      addColumnSums(heapMemory(wasm), source.byteOffset, address, source.length / channels, channels);
+      addColumnSums(backendMemory(wasm), source.byteOffset, address, source.length / channels, channels);
       totals = sums.slice();
       wasm.disposeData(scratch.dataId);
     } else totals = columnSums(source, channels);
@@ -623,7 +619,7 @@ function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   // Allocate first: a heap that grows would detach views taken before.
   const out = wasm.makeOutput(input.shape, 'float32');
   if (channels % 4 === 0) {
-    maxPoolGradBySimd(heapMemory(wasm), wasm, input, dy, out, info);
+    maxPoolGradBySimd(backendMemory(wasm), wasm, input, dy, out, info);
     return out;
   }
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;
