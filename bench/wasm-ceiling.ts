@@ -10,14 +10,15 @@
  * fed each step by NR/4 vector loads of one panel and MR broadcast loads of the other, over panels
  * small enough to stay in the L1 cache. Nothing else runs: no packing, no memory traffic beyond L1,
  * no other operations. Several tile shapes are tried, because the best one depends on how V8
- * allocates the registers; the best counts. With `f32x4.relaxed_madd` (relaxed SIMD's fused
+ * allocates the registers; the best counts. The modules are built with the engine's own assembler
+ * (server/src/engine/tfjs/wasm-assembler.ts), as our kernels are. With `f32x4.relaxed_madd` (relaxed SIMD's fused
  * multiply-add, on by default from V8 11.4 and behind `--experimental-wasm-relaxed-simd` in Node
  * 20) the ceiling is measured again: tfjs's wasm binary does not use it, but a kernel of ours could.
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import wabt from 'wabt';
+import { FunctionBody, I32, V128, kernelsOnMemory, type WasmMemory } from '../server/src/engine/tfjs/wasm-assembler';
 
 /** Multiply-adds per second: on one thread, and on one thread per core at once. */
 export interface CeilingFigures {
@@ -43,107 +44,92 @@ const TILES: readonly (readonly [number, number])[] = [
   [4, 12],
   [3, 16],
 ];
-/** The depth of one pass over the panels: 4×256 and 256×16 floats fit in the L1 cache. */
+/** The depth of one pass over the panels: 8×256 and 256×16 floats fit in the L1 cache. */
 const DEPTH = 256;
-/** Where the second panel starts in the module's one page of memory. */
+/** Where the second panel starts, and where the sum of the accumulators is written, in bytes. */
 const SECOND_PANEL = 32768;
+const RESULT = 65536 - 16;
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 
 /** The part of the WebAssembly API used here (the project's type library has no DOM declarations). */
-interface WebAssemblyApi {
-  instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }>;
-  validate(bytes: Uint8Array): boolean;
-}
-const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+const webAssembly = (globalThis as unknown as { WebAssembly: { Memory: new (size: { initial: number }) => WasmMemory } }).WebAssembly;
 
-/** The text of a module whose `run(depth, repeats)` multiplies-and-adds an MR×NR tile. */
-function tileModule(rows: number, columns: number, fused: boolean): string {
+/**
+ * `run(depth, repeats)`: `repeats` passes of `depth` steps of an MR×NR tile, each step NR/4 vector
+ * loads of one panel, MR broadcast loads of the other and MR·NR/4 multiply-adds into accumulators
+ * that stay in registers; the accumulators' sum is stored at the end, so that no work can be dropped.
+ */
+function tileFunction(rows: number, columns: number, fused: boolean): FunctionBody {
+  const f = new FunctionBody(2);
+  const [depth, repeats] = [0, 1];
   const vectors = columns / 4;
-  const accumulators: string[] = [];
-  for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) accumulators.push(`$c${r}_${v}`);
-  const panel = Array.from({ length: vectors }, (_, v) => `$b${v}`);
-  const step: string[] = panel.map((b, v) => `(local.set ${b} (v128.load offset=${16 * v} (local.get $pb)))`);
-  for (let r = 0; r < rows; r++) {
-    step.push(`(local.set $a (v128.load32_splat offset=${4 * r} (local.get $pa)))`);
-    for (let v = 0; v < vectors; v++) {
-      const c = `$c${r}_${v}`;
-      step.push(
-        fused
-          ? `(local.set ${c} (f32x4.relaxed_madd (local.get $a) (local.get $b${v}) (local.get ${c})))`
-          : `(local.set ${c} (f32x4.add (local.get ${c}) (f32x4.mul (local.get $a) (local.get $b${v}))))`,
-      );
-    }
-  }
-  // The sum is returned so that the compiler cannot drop the work.
-  const sum = accumulators.slice(1).reduce((total, c) => `(f32x4.add ${total} (local.get ${c}))`, `(local.get ${accumulators[0]})`);
-  return `(module
-  (memory (export "memory") 1)
-  (func (export "run") (param $depth i32) (param $repeats i32) (result f32)
-    ${[...accumulators, ...panel, '$a'].map((name) => `(local ${name} v128)`).join(' ')}
-    (local $pa i32) (local $pb i32) (local $k i32)
-    (loop $repeat
-      (local.set $pa (i32.const 0))
-      (local.set $pb (i32.const ${SECOND_PANEL}))
-      (local.set $k (local.get $depth))
-      (loop $step
-        ${step.join('\n        ')}
-        (local.set $pa (i32.add (local.get $pa) (i32.const ${4 * rows})))
-        (local.set $pb (i32.add (local.get $pb) (i32.const ${4 * columns})))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br_if $step (local.get $k)))
-      (local.set $repeats (i32.sub (local.get $repeats) (i32.const 1)))
-      (br_if $repeat (local.get $repeats)))
-    (f32x4.extract_lane 0 ${sum})))`;
+  const accumulators = Array.from({ length: rows * vectors }, () => f.local(V128));
+  const panel = Array.from({ length: vectors }, () => f.local(V128));
+  const broadcast = f.local(V128);
+  const [pass, k, left, right] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  f.repeat(repeats, pass, () => {
+    f.i32(0).set(left).i32(SECOND_PANEL).set(right);
+    f.repeat(depth, k, () => {
+      panel.forEach((b, v) => f.get(right).load(16 * v).set(b));
+      for (let r = 0; r < rows; r++) {
+        f.get(left).splat(4 * r).set(broadcast);
+        for (let v = 0; v < vectors; v++) {
+          const c = accumulators[r * vectors + v]!;
+          if (fused) f.get(broadcast).get(panel[v]!).get(c).fusedMultiplyAddF32x4().set(c);
+          else f.get(c).get(broadcast).get(panel[v]!).mulF32x4().addF32x4().set(c);
+        }
+      }
+      f.step(left, 4 * rows).step(right, 4 * columns);
+    });
+  });
+  f.i32(RESULT).get(accumulators[0]!);
+  for (const c of accumulators.slice(1)) f.get(c).addF32x4();
+  f.store();
+  return f;
 }
 
-async function assemble(rows: number, columns: number, fused: boolean): Promise<Uint8Array> {
-  const tools = await wabt();
-  const module = tools.parseWat(`tile-${rows}x${columns}.wat`, tileModule(rows, columns, fused), { simd: true, relaxed_simd: true });
-  try {
-    return module.toBinary({}).buffer;
-  } finally {
-    module.destroy();
-  }
-}
+type Run = (depth: number, repeats: number) => void;
+
+/** The tiles' module, compiled on first use in each thread. */
+const tileKernels = (fused: boolean) => kernelsOnMemory<Record<string, Run>>(() => TILES.map(([rows, columns]) => ({ name: `tile_${rows}x${columns}`, body: tileFunction(rows, columns, fused) })));
+const kernels = { plain: tileKernels(false), fused: tileKernels(true) };
 
 interface Timing {
-  readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly columns: number;
+  readonly fused: boolean;
   readonly repeats: number;
   /** Threads wait on this word, so that they all start together. */
   readonly start?: Int32Array;
 }
 
-/** Runs a tile module `repeats` times over the panels and says how long it took, in ms. */
-async function timeTile({ bytes, repeats, start }: Timing): Promise<number> {
-  const { instance } = await webAssembly.instantiate(bytes);
-  const exports = instance.exports as { memory: { buffer: ArrayBuffer }; run: (depth: number, repeats: number) => number };
-  const memory = new Float32Array(exports.memory.buffer);
-  for (let i = 0; i < memory.length; i++) memory[i] = 1e-3 * (i % 7);
-  exports.run(DEPTH, Math.max(1, repeats >> 3)); // Warm-up: V8 compiles the optimised code first.
+/** Runs a tile `repeats` times over the panels in a fresh memory and says how long it took, in ms. */
+function timeTile({ rows, columns, fused, repeats, start }: Timing): number {
+  const memory = new webAssembly.Memory({ initial: 1 });
+  const values = new Float32Array(memory.buffer);
+  for (let i = 0; i < values.length; i++) values[i] = 1e-3 * (i % 7);
+  const run = (fused ? kernels.fused : kernels.plain)(memory)[`tile_${rows}x${columns}`]!;
+  run(DEPTH, Math.max(1, repeats >> 3)); // Warm-up: V8 compiles the optimised code first.
   if (start) Atomics.wait(start, 0, 0);
   const began = performance.now();
-  exports.run(DEPTH, repeats);
+  run(DEPTH, repeats);
   return performance.now() - began;
 }
 
-/** Multiply-adds per second of one tile on `threads` threads at once (one: this thread). */
-async function tileRate(bytes: Uint8Array, rows: number, columns: number, threads: number): Promise<number> {
-  const repeats = 40000;
-  const work = DEPTH * repeats * rows * columns;
-  if (threads === 1) {
-    let best = Infinity;
-    for (let round = 0; round < 3; round++) best = Math.min(best, await timeTile({ bytes, repeats }));
-    return work / (best / 1000);
-  }
+const REPEATS = 40000;
+
+/** Multiply-adds per second of one tile on `threads` threads at once (one: this thread), best of three. */
+async function tileRate(rows: number, columns: number, fused: boolean, threads: number): Promise<number> {
+  const work = DEPTH * REPEATS * rows * columns * threads;
   let best = Infinity;
-  for (let round = 0; round < 3; round++) best = Math.min(best, await slowestOf(bytes, repeats, threads));
-  return (work * threads) / (best / 1000);
+  for (let round = 0; round < 3; round++) best = Math.min(best, threads === 1 ? timeTile({ rows, columns, fused, repeats: REPEATS }) : await slowestOf({ rows, columns, fused, repeats: REPEATS }, threads));
+  return work / (best / 1000);
 }
 
 /** How long the slowest of `threads` threads took to run the tile, all started at once, in ms. */
-async function slowestOf(bytes: Uint8Array, repeats: number, threads: number): Promise<number> {
+async function slowestOf(timing: Timing, threads: number): Promise<number> {
   const start = new Int32Array(new SharedArrayBuffer(4));
-  const workers = Array.from({ length: threads }, () => new Worker(__filename, { workerData: { bytes, repeats, start } satisfies Timing }));
+  const workers = Array.from({ length: threads }, () => new Worker(__filename, { workerData: { ...timing, start } satisfies Timing }));
   const ready = workers.map((worker) => new Promise<number>((resolve, reject) => worker.once('message', resolve).once('error', reject)));
   // Each worker warms up before it waits; give them the time to get there, then release them all.
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -155,20 +141,24 @@ async function slowestOf(bytes: Uint8Array, repeats: number, threads: number): P
 }
 
 async function measure(fused: boolean): Promise<CeilingFigures> {
-  let best: { rows: number; columns: number; bytes: Uint8Array; rate: number } | undefined;
+  let best: { rows: number; columns: number; rate: number } | undefined;
   for (const [rows, columns] of TILES) {
-    const bytes = await assemble(rows, columns, fused);
-    const rate = await tileRate(bytes, rows, columns, 1);
-    if (!best || rate > best.rate) best = { rows, columns, bytes, rate };
+    const rate = await tileRate(rows, columns, fused, 1);
+    if (!best || rate > best.rate) best = { rows, columns, rate };
   }
   const threads = os.availableParallelism();
-  const { rows, columns, bytes, rate } = best!;
-  return { tile: `${rows}×${columns}`, oneThread: rate, allThreads: await tileRate(bytes, rows, columns, threads), threads };
+  const { rows, columns, rate } = best!;
+  return { tile: `${rows}×${columns}`, oneThread: rate, allThreads: await tileRate(rows, columns, fused, threads), threads };
 }
 
 /** Whether this Node compiles relaxed SIMD as it is. */
-async function relaxedSimdRuns(): Promise<boolean> {
-  return webAssembly.validate(await assemble(4, 8, true));
+function relaxedSimdRuns(): boolean {
+  try {
+    kernels.fused(new webAssembly.Memory({ initial: 1 }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -177,7 +167,7 @@ async function relaxedSimdRuns(): Promise<boolean> {
  */
 export async function measureCeiling(): Promise<Ceiling> {
   const plain = await measure(false);
-  if (await relaxedSimdRuns()) return { plain, fused: await measure(true) };
+  if (relaxedSimdRuns()) return { plain, fused: await measure(true) };
   const child = spawnSync(process.execPath, [RELAXED_FLAG, __filename, '--fused'], { encoding: 'utf8' });
   const last = child.stdout?.trim().split('\n').at(-1);
   if (child.status !== 0 || !last) return { plain };
@@ -208,7 +198,7 @@ async function main(): Promise<void> {
 }
 
 if (!isMainThread) {
-  void timeTile(workerData as Timing).then((ms) => parentPort!.postMessage(ms));
+  parentPort!.postMessage(timeTile(workerData as Timing));
 } else if (require.main === module) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

@@ -220,6 +220,13 @@ export class FunctionBody {
   mulF32x4(): this {
     return this.emit(...simd(0xe6));
   }
+  /**
+   * f32x4.relaxed_madd: the first vector times the second plus the third, fused where the CPU can
+   * (relaxed SIMD: Node 20 compiles it only with --experimental-wasm-relaxed-simd; bench/wasm-ceiling.ts).
+   */
+  fusedMultiplyAddF32x4(): this {
+    return this.emit(...simd(0x105));
+  }
 
   private emit(...bytes: number[]): this {
     this.code.push(...bytes);
