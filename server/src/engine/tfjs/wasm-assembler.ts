@@ -8,6 +8,7 @@
  * control flow, i32 arithmetic, f32 and v128 loads and stores, f32x4 and f64x2 arithmetic. Every function is exported
  * under its name, and the module imports one memory as `env.memory`.
  */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** A WebAssembly memory; the project's type library has no DOM declarations, so only what is used. */
@@ -18,6 +19,11 @@ export interface WasmMemory {
 /** The memory of a wasm backend: the heap its tensors live in, which our kernels import. */
 export function backendMemory(wasm: BackendWasm): WasmMemory {
   return (wasm.wasm as unknown as { asm: { memory: WasmMemory } }).asm.memory;
+}
+
+/** Where a tensor's data starts in the wasm backend's heap, in bytes: the address our kernels take. */
+export function heapAddress(wasm: BackendWasm, tensor: TensorInfo): number {
+  return (wasm.typedArrayFromHeap(tensor) as Float32Array).byteOffset;
 }
 
 /** The synchronous part of the WebAssembly API that compiles and instantiates a module. */

@@ -54,10 +54,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseKernels } from './wasm-depthwise';
 import { samePaddingSpelledOut } from './wasm-padding';
-import { backendMemory } from './wasm-assembler';
+import { backendMemory, heapAddress } from './wasm-assembler';
 import { addColumnSums } from './wasm-column-sums';
 import { maxPoolGradBySimd } from './wasm-max-pool';
-import { TILE_COLUMNS, TILE_ROWS, accumulateProduct, tileKernels } from './wasm-tiles';
+import { TILE_COLUMNS, TILE_ROWS, accumulateProduct, tileKernel } from './wasm-tiles';
 
 const WASM = 'wasm';
 
@@ -227,11 +227,6 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Tensor
  */
 const FILTER_GRADIENT_CHUNK_BYTES = 64 * 1024;
 
-/** Where a tensor's data starts in the wasm heap, in bytes. */
-function heapAddress(wasm: BackendWasm, t: tf.TensorInfo): number {
-  return (wasm.typedArrayFromHeap(t) as Float32Array).byteOffset;
-}
-
 /**
  * dW[a] (kw·ci × co) = Σ over n, ho, wo of x_p[n, ho·s + a, wo·s .. wo·s + kw − 1, 0..ci) ⊗ dy[n, ho, wo, 0..co),
  * where x_p is the input with its padding written out: in NHWC the kw·ci values of a window row
@@ -263,10 +258,8 @@ function filterGradientByTiles(wasm: BackendWasm, x: tf.TensorInfo, dy: tf.Tenso
     const dw = wasm.typedArrayFromHeap(out) as Float32Array;
     dw.fill(0);
     const [height, width] = [inHeight + top + bottom, inWidth + left + right];
-    const xAddress = (wasm.typedArrayFromHeap(input) as Float32Array).byteOffset;
-    const dyAddress = (wasm.typedArrayFromHeap(dy) as Float32Array).byteOffset;
-    const exported = tileKernels(backendMemory(wasm));
-    const kernels = [1, 2, 3, 4].flatMap((r) => [exported[`accumulate_${r}x4`]!, exported[`accumulate_${r}x8`]!]);
+    const [xAddress, dyAddress] = [heapAddress(wasm, input), heapAddress(wasm, dy)];
+    const memory = backendMemory(wasm);
     const depth = kw * ci;
     const [xImage, xRow, xColumn, yStep] = [height * width * ci * 4, strideHeight * width * ci * 4, strideWidth * ci * 4, co * 4];
     const dyImage = outHeight * outWidth * co * 4;
@@ -280,9 +273,9 @@ function filterGradientByTiles(wasm: BackendWasm, x: tf.TensorInfo, dy: tf.Tenso
           const columns = Math.min(TILE_COLUMNS, co - j);
           const y = dyAddress + n0 * dyImage + j * 4;
           const whole = Math.floor(depth / TILE_ROWS);
-          if (whole > 0) kernels[TILE_ROWS * 2 + columns / 4 - 3]!(ca + j * 4, xa, y, whole, images, outHeight, outWidth, xImage, xRow, xColumn, yStep, yStep);
+          if (whole > 0) tileKernel(memory, TILE_ROWS, columns)(ca + j * 4, xa, y, whole, images, outHeight, outWidth, xImage, xRow, xColumn, yStep, yStep);
           const [i, rows] = [whole * TILE_ROWS, depth % TILE_ROWS];
-          if (rows > 0) kernels[rows * 2 + columns / 4 - 3]!(ca + (i * co + j) * 4, xa + i * 4, y, 1, images, outHeight, outWidth, xImage, xRow, xColumn, yStep, yStep);
+          if (rows > 0) tileKernel(memory, rows, columns)(ca + (i * co + j) * 4, xa + i * 4, y, 1, images, outHeight, outWidth, xImage, xRow, xColumn, yStep, yStep);
         }
       }
     }
@@ -619,7 +612,7 @@ function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   // Allocate first: a heap that grows would detach views taken before.
   const out = wasm.makeOutput(input.shape, 'float32');
   if (channels % 4 === 0) {
-    maxPoolGradBySimd(backendMemory(wasm), wasm, input, dy, out, info);
+    maxPoolGradBySimd(wasm, input, dy, out, info);
     return out;
   }
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { FunctionBody, I32, V128, type WasmMemory, kernelsOnMemory } from './wasm-assembler';
+import { FunctionBody, I32, V128, backendMemory, heapAddress, kernelsOnMemory } from './wasm-assembler';
 
 const PARAMETERS = ['x', 'dx', 'gradient', 'windows', 'windowStep', 'vectors', 'rows', 'columns', 'rowStride', 'columnStride'] as const;
 
@@ -70,13 +70,13 @@ const kernels = kernelsOnMemory<{ window_gradient: WindowGradient }>(() => [{ na
  * positions, one kernel call for the windows wholly inside the image in width and one per window
  * cut by its left or right edge. Channels must be a multiple of 4.
  */
-export function maxPoolGradBySimd(memory: WasmMemory, wasm: BackendWasm, input: tf.TensorInfo, dy: tf.TensorInfo, out: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): void {
+export function maxPoolGradBySimd(wasm: BackendWasm, input: tf.TensorInfo, dy: tf.TensorInfo, out: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;
   dx.fill(0);
-  const [xAddress, dxAddress, dyAddress] = [(wasm.typedArrayFromHeap(input) as Float32Array).byteOffset, dx.byteOffset, (wasm.typedArrayFromHeap(dy) as Float32Array).byteOffset];
-  const { window_gradient } = kernels(memory);
+  const [xAddress, dxAddress, dyAddress] = [heapAddress(wasm, input), dx.byteOffset, heapAddress(wasm, dy)];
+  const { window_gradient } = kernels(backendMemory(wasm));
   const [vectors, rowStride, columnStride] = [channels / 4, inWidth * channels * 4, channels * 4];
   // The windows of a row that lie wholly inside the image in width, [inside, outside); one call for them all.
   const inside = Math.min(outWidth, Math.ceil(left / strideWidth));

@@ -73,11 +73,16 @@ function accumulateKernel(tileRows: number, tileColumns: number): FunctionBody {
 export type TileKernel = (c: number, x: number, y: number, tiles: number, images: number, rows: number, columns: number, xImage: number, xRow: number, xColumn: number, cStride: number, yStep: number) => void;
 
 /** The kernels working on a backend's memory. */
-export const tileKernels = kernelsOnMemory<Record<string, TileKernel>>(() => {
+const tileKernels = kernelsOnMemory<Record<string, TileKernel>>(() => {
   const functions = [];
   for (let r = 1; r <= TILE_ROWS; r++) for (const columns of [4, 8]) functions.push({ name: `accumulate_${r}x${columns}`, body: accumulateKernel(r, columns) });
   return functions;
 });
+
+/** The kernel of tiles `rows` (1 to `TILE_ROWS`) by `columns` (4 or `TILE_COLUMNS`) on `memory`. */
+export function tileKernel(memory: WasmMemory, rows: number, columns: number): TileKernel {
+  return tileKernels(memory)[`accumulate_${rows}x${columns}`]!;
+}
 
 /**
  * The product's shared dimension and C's rows in blocks whose operands stay in the cache: 64 of
@@ -94,8 +99,6 @@ const PRODUCT_ROW_BLOCK = 128;
  * the cache while every column of tiles passes over them.
  */
 export function accumulateProduct(memory: WasmMemory, c: number, a: number, b: number, m: number, n: number, k: number): void {
-  const exported = tileKernels(memory);
-  const kernels = [1, 2, 3, 4].flatMap((r) => [exported[`accumulate_${r}x4`]!, exported[`accumulate_${r}x8`]!]);
   const [aStride, bStride, cStride] = [m * 4, n * 4, n * 4];
   for (let k0 = 0; k0 < k; k0 += PRODUCT_DEPTH_BLOCK) {
     const depth = Math.min(PRODUCT_DEPTH_BLOCK, k - k0);
@@ -106,8 +109,8 @@ export function accumulateProduct(memory: WasmMemory, c: number, a: number, b: n
       for (let j = 0; j < n; j += TILE_COLUMNS) {
         const columns = Math.min(TILE_COLUMNS, n - j);
         const [ct, y] = [c + (i0 * n + j) * 4, b + k0 * bStride + j * 4];
-        if (whole > 0) kernels[TILE_ROWS * 2 + columns / 4 - 3]!(ct, x, y, whole, 1, 1, depth, 0, 0, aStride, cStride, bStride);
-        if (rest > 0) kernels[rest * 2 + columns / 4 - 3]!(ct + whole * TILE_ROWS * cStride, x + whole * TILE_ROWS * 4, y, 1, 1, 1, depth, 0, 0, aStride, cStride, bStride);
+        if (whole > 0) tileKernel(memory, TILE_ROWS, columns)(ct, x, y, whole, 1, 1, depth, 0, 0, aStride, cStride, bStride);
+        if (rest > 0) tileKernel(memory, rest, columns)(ct + whole * TILE_ROWS * cStride, x + whole * TILE_ROWS * 4, y, 1, 1, 1, depth, 0, 0, aStride, cStride, bStride);
       }
     }
   }
