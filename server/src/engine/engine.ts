@@ -160,6 +160,12 @@ export interface Engine {
   build(model: ModelInfo, options: BuildOptions): Promise<EngineModel>;
 }
 
+/** The training settings a model was built with: training a model built without them is the caller's mistake. */
+export function trainingSettings(options: BuildOptions): TrainingSetup {
+  if (!options.training) throw new Error('This model was built without training settings; build it with options.training to train it.');
+  return options.training;
+}
+
 /**
  * A model file asks for something an engine cannot do (a layer option it lacks). The message
  * says what and what to write instead; `statement` is the line to point at.

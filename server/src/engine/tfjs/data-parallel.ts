@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelInfo } from '../../language/semantics/model';
-import type { BackendPreference, Batch, BuildOptions, EngineModel, EvaluationResult, StepResult, TrainingState, WeightMap } from '../engine';
+import { trainingSettings, type BackendPreference, type Batch, type BuildOptions, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap } from '../engine';
 import { lossTargets } from '../loss';
 import type { ShardGradients, TfjsModel } from './tfjs-engine';
 import { heapView, writableHeapView } from './wasm-heap-view';
@@ -69,11 +69,16 @@ export function exchangeLength(model: TfjsModel): number {
   return [...model.trainableVariables, ...model.statistics].reduce((sum, v) => sum + v.size, 0);
 }
 
+/** A float tensor's values, read where they lie on wasm: `dataSync` would copy each out of the heap. */
+function valuesOf(tensor: tf.Tensor): Float32Array {
+  return heapView(tensor) ?? (tensor.dataSync() as Float32Array);
+}
+
 /** Writes a shard's gradients and the model's running statistics into its exchange buffer. */
 export function writeShard(model: TfjsModel, shard: ShardGradients, buffer: Float32Array): void {
   let offset = 0;
   for (const tensor of [...shard.gradients, ...model.statistics]) {
-    buffer.set(heapView(tensor) ?? (tensor.dataSync() as Float32Array), offset);
+    buffer.set(valuesOf(tensor), offset);
     offset += tensor.size;
   }
 }
@@ -89,8 +94,6 @@ export function reduceShards(model: TfjsModel, own: ShardGradients, buffers: rea
   const total = counts.reduce((a, b) => a + b, 0);
   /** The replicas' buffers that hold a shard, with their shard's share of the batch. */
   const others = buffers.map((buffer, i) => ({ buffer, share: counts[i + 1]! / total })).filter((_, i) => counts[i + 1]! > 0);
-  /** A tensor's values, read where they lie: `dataSync` would copy each out of the heap. */
-  const valuesOf = (tensor: tf.Tensor): Float32Array => heapView(tensor) ?? (tensor.dataSync() as Float32Array);
   let offset = 0;
   for (const tensor of own.gradients) {
     const start = offset;
@@ -255,8 +258,7 @@ export class DataParallelModel implements EngineModel {
   }
 
   async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
-    const training = this.options.training;
-    if (!training) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const training = trainingSettings(this.options);
     await this.synced();
     const total = batch.labels.length;
     const targets = lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights);

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { ModelInfo } from '../../language/semantics/model';
-import { EngineError, type BackendPreference, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
+import { EngineError, trainingSettings, type BackendPreference, type Batch, type BuildOptions, type DeviceInfo, type Engine, type EngineModel, type EvaluationResult, type StepResult, type TrainingState, type WeightMap, type WeightTensor } from '../engine';
 import { lossTargets } from '../loss';
 import { eachInitialWeight } from '../network';
 import { releaseBehindBackward } from './backward-release';
@@ -84,8 +84,7 @@ export class TfjsModel implements EngineModel {
   }
 
   async trainStep(batch: Batch, learningRate: number): Promise<StepResult> {
-    const training = this.options.training;
-    if (!training) throw new Error('This model was built without training settings; build it with options.training to train it.');
+    const training = trainingSettings(this.options);
     const shard = this.shardGradients(batch, lossTargets(batch.labels, this.classes, training.labelSmoothing, training.classWeights));
     const updated = this.update(shard.gradients, learningRate);
     const [loss, right] = await Promise.all([shard.loss.data(), shard.correct.data()]);
@@ -128,9 +127,8 @@ export class TfjsModel implements EngineModel {
    * to the sums while `accumulate` batches gather. True when the weights changed.
    */
   update(gradients: readonly tf.Tensor[], learningRate: number): boolean {
-    const optimizer = this.optimizer;
-    if (!optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
-    const accumulate = this.options.training?.accumulate ?? 1;
+    const optimizer = this.trainingOptimizer();
+    const accumulate = trainingSettings(this.options).accumulate;
     if (accumulate === 1) {
       optimizer.apply(gradients, learningRate);
       return true;
@@ -142,8 +140,13 @@ export class TfjsModel implements EngineModel {
   }
 
   async applyGatheredGradients(learningRate: number): Promise<boolean> {
-    if (!this.optimizer) throw new Error('This model was built without training settings; build it with options.training to train it.');
-    return this.applyGathered(this.optimizer, learningRate);
+    return this.applyGathered(this.trainingOptimizer(), learningRate);
+  }
+
+  /** The optimizer, which a model built with training settings has. */
+  private trainingOptimizer(): Optimizer {
+    trainingSettings(this.options);
+    return this.optimizer!;
   }
 
   /**

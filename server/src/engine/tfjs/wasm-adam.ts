@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { adamBySimd } from './wasm-adam-simd';
+import { writableHeapView } from './wasm-heap-view';
 import { dropPackedWeights } from './wasm-packed-weights';
 
 /** One Adam step's constants (see `Optimizer.adam`). */
@@ -35,7 +36,7 @@ export function adamOnHeap(weight: tf.Variable, gradient: tf.Tensor, first: tf.V
   if (tf.getBackend() !== 'wasm' || [weight, gradient, first, second].some((t) => t.dtype !== 'float32')) return false;
   const wasm = tf.backend() as BackendWasm;
   const updated = [first, second, weight];
-  const inPlace = updated.every((t) => wasm.refCount(t.dataId) === 1);
+  const inPlace = updated.every((t) => writableHeapView(t) !== undefined);
   // Outputs first: allocating may grow the heap, which detaches views taken before.
   const outputs = inPlace ? updated : updated.map((t) => tf.engine().makeTensorFromTensorInfo(wasm.makeOutput(t.shape, 'float32')));
   const [g, m, v, p] = [gradient, first, second, weight].map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
