@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { RunsChangedNotification } from '../../protocol/protocol';
 import { POLL_EVERY_MS } from '../../server/src/host/runs-poller';
-import { appendMetrics, writeRun } from '../../server/src/training/runs';
+import { appendMetrics } from '../../server/src/training/runs';
 import { writeRunRecord, type FixtureRun } from '../support/runs';
 import { writeFixture } from '../training/fixtures';
 import { LspClient } from './lsp-client';
@@ -76,7 +76,7 @@ describe('a run trained elsewhere while its model file is open', () => {
     assert.deepEqual(client.allDiagnostics(uri).slice(open), [{ uri, diagnostics: [] }], 'the closed file cleared once');
     const published = client.allDiagnostics(uri).length;
     const notified = runsChanged.length;
-    writeRun(dir, { version: 1, modelHash: '0'.repeat(64), config: {}, backend: 'wasm', device: 'WebAssembly', pid: process.pid, ...run, epochsDone: 3, status: 'completed', endedAt: '2026-11-28T12:01:00.000Z' });
+    writeRunRecord({ ...run, epochsDone: 3, status: 'completed', endedAt: '2026-11-28T12:01:00.000Z' });
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     assert.deepEqual([client.allDiagnostics(uri).length, runsChanged.length], [published, notified]);
   });
